@@ -1,0 +1,66 @@
+//! `burrow-cli`: the command line of burrow-rs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod config;
+mod evaluate;
+mod replay;
+
+/// Kafka consumer lag monitoring without thresholds: a Rust reimplementation of LinkedIn's Burrow.
+#[derive(Debug, Parser)]
+#[command(name = "burrow-cli", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluates the groups of a storage snapshot and prints their statuses (Burrow's status
+    /// objects, all partitions) as a JSON array.
+    ///
+    /// Exit code: 0 all OK, 1 worst is WARN, 2 worst is ERR, 3 a requested group is not found (or
+    /// the input is unusable).
+    Evaluate(evaluate::Args),
+    /// Applies a JSON-lines file of storage events in order and prints the resulting snapshot.
+    Replay(replay::Args),
+}
+
+/// Exit code for unusable input (usage, files, config), in the monitoring-plugin convention.
+const EXIT_UNKNOWN: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_UNKNOWN)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Evaluate(args) => evaluate::run(&args),
+        Command::Replay(args) => replay::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("burrow-cli: {e:#}");
+            ExitCode::from(EXIT_UNKNOWN)
+        }
+    }
+}
+
+/// Reads `--config` or returns the defaults.
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<config::Config> {
+    match path {
+        Some(p) => config::Config::load(p),
+        None => Ok(config::Config::defaults()),
+    }
+}
