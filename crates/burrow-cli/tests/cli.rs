@@ -3,6 +3,8 @@
 //! Regenerate the golden files after an intended change with `UPDATE_GOLDEN=1 cargo test -p burrow-cli --test cli`
 //! (twice: the evaluate goldens read the replay golden).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,5 +1,7 @@
 //! The caching evaluator: expiry, not-found caching, show_all filtering, shared computation.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 

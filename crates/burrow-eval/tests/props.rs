@@ -1,5 +1,7 @@
 //! Property tests: evaluation never panics and keeps its invariants on any window.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use burrow_core::{ConsumerOffset, ConsumerPartition, ConsumerTopics, Status};
 use burrow_eval::{evaluate_group, EvaluatorConfig};
 use proptest::prelude::*;

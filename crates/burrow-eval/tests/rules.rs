@@ -1,6 +1,8 @@
 //! The evaluator rules of the behaviour spec, section 5, one named test each, plus Burrow's own
 //! rule vectors (`caching_test.go`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use burrow_core::{ConsumerOffset, ConsumerPartition, ConsumerTopics, Status};
 use burrow_eval::rules::*;
 use burrow_eval::{evaluate_group, evaluate_partition, EvaluatorConfig};

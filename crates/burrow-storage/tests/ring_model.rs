@@ -2,6 +2,8 @@
 //! pointer-based `container/ring` walk (`findConsumerOffsetDestination`,
 //! `mergeFrequentCommitIntoPrevious`, `storeConsumerOffset`), on random commit sequences.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent};
 use burrow_storage::{Storage, StorageConfig};
 use proptest::prelude::*;

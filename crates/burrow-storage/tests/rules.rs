@@ -1,5 +1,7 @@
 //! One named test per storage rule of the behaviour spec, section 4 (with decisions 4, 7, 8, 12).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use burrow_core::{
     BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffset, ConsumerOffsetEvent, ConsumerOwnerEvent,
     DeleteGroupEvent, DeleteTopicEvent, OffsetTombstoneEvent,

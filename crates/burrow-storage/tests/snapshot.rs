@@ -1,5 +1,7 @@
 //! Snapshot export and import.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent, ConsumerOwnerEvent};
 use burrow_storage::{Snapshot, Storage, StorageConfig, StorageError};
 
