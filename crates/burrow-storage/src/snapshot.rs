@@ -140,20 +140,13 @@ impl Storage {
     }
 
     fn partition_snapshot(&self, p: &GroupPartition) -> PartitionSnapshot {
-        let offsets = match &p.ring {
-            None => Vec::new(),
-            Some(ring) => std::iter::repeat_n(None, self.intervals.saturating_sub(ring.len()))
-                .chain(ring.iter().map(|s| {
-                    Some(SnapshotOffset {
-                        offset: s.offset,
-                        order: s.order,
-                        timestamp: s.timestamp,
-                        observed_at: s.observed_at,
-                        lag: s.lag(),
-                    })
-                }))
-                .collect(),
-        };
+        let offsets = p.window(self.intervals, |s| SnapshotOffset {
+            offset: s.offset,
+            order: s.order,
+            timestamp: s.timestamp,
+            observed_at: s.observed_at,
+            lag: s.lag(),
+        });
         PartitionSnapshot {
             offsets,
             owner: p.owner.to_string(),

@@ -109,6 +109,20 @@ pub(crate) struct GroupPartition {
     pub(crate) client_id: Box<str>,
 }
 
+impl GroupPartition {
+    /// The window as Burrow shows it: `intervals` entries oldest first, empty slots (`None`) before
+    /// the oldest commit; empty for a padded partition.
+    pub(crate) fn window<T>(&self, intervals: usize, f: impl Fn(&Slot) -> T) -> Vec<Option<T>> {
+        match &self.ring {
+            None => Vec::new(),
+            Some(ring) => std::iter::repeat_with(|| None)
+                .take(intervals.saturating_sub(ring.len()))
+                .chain(ring.iter().map(|s| Some(f(s))))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Group {
     pub(crate) topics: TopicMap<Vec<GroupPartition>>,
@@ -578,14 +592,7 @@ impl Storage {
                 let list = partitions
                     .iter()
                     .map(|p| ConsumerPartition {
-                        offsets: match &p.ring {
-                            None => Vec::new(),
-                            Some(ring) => {
-                                std::iter::repeat_n(None, self.intervals.saturating_sub(ring.len()))
-                                    .chain(ring.iter().map(|s| Some(s.to_offset())))
-                                    .collect()
-                            }
-                        },
+                        offsets: p.window(self.intervals, |s| s.to_offset()),
                         owner: p.owner.to_string(),
                         client_id: p.client_id.to_string(),
                         current_lag: 0,

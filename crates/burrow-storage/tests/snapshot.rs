@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent, ConsumerOwnerEvent};
-use burrow_storage::{Snapshot, Storage, StorageConfig, StorageError};
+use burrow_storage::{Snapshot, SnapshotOffset, Storage, StorageConfig, StorageError};
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -160,6 +160,21 @@ fn restore_skips_unknown_clusters_and_filtered_groups() {
     assert_eq!(target.fetch_topics("local").unwrap(), vec!["orders"]);
 }
 
+/// The window of local/g1/orders[1] in a snapshot.
+fn window_of(snap: &mut Snapshot) -> &mut Vec<Option<SnapshotOffset>> {
+    &mut snap
+        .clusters
+        .get_mut("local")
+        .unwrap()
+        .groups
+        .get_mut("g1")
+        .unwrap()
+        .topics
+        .get_mut("orders")
+        .unwrap()[1]
+        .offsets
+}
+
 #[test]
 fn invalid_snapshots_are_rejected_without_touching_storage() {
     let s = populated(3);
@@ -173,17 +188,7 @@ fn invalid_snapshots_are_rejected_without_touching_storage() {
     ));
 
     let mut hole = good.clone();
-    let window = &mut hole
-        .clusters
-        .get_mut("local")
-        .unwrap()
-        .groups
-        .get_mut("g1")
-        .unwrap()
-        .topics
-        .get_mut("orders")
-        .unwrap()[1]
-        .offsets;
+    let window = window_of(&mut hole);
     let last = window.len() - 1;
     window[last] = None;
     let err = s.restore(&hole).unwrap_err().to_string();
@@ -193,17 +198,7 @@ fn invalid_snapshots_are_rejected_without_touching_storage() {
     );
 
     let mut unordered = good.clone();
-    let window = &mut unordered
-        .clusters
-        .get_mut("local")
-        .unwrap()
-        .groups
-        .get_mut("g1")
-        .unwrap()
-        .topics
-        .get_mut("orders")
-        .unwrap()[1]
-        .offsets;
+    let window = window_of(&mut unordered);
     window.swap(1, 2);
     assert!(s
         .restore(&unordered)
