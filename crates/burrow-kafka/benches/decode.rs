@@ -1,1 +1,127 @@
-fn main() {}
+//! Decode throughput of `__consumer_offsets` records (goal: 10,000,000 offset commits per second
+//! per core). Run: `cargo bench -p burrow-kafka --bench decode`.
+
+use std::hint::black_box;
+
+use burrow_kafka::offsets::{
+    self, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue, OffsetsRecord,
+};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn commits(n: usize, version: i16) -> Vec<(Vec<u8>, Vec<u8>)> {
+    (0..n)
+        .map(|i| {
+            let group = format!("payments-consumer-{}", i % 1000);
+            let topic = format!("orders.v2.region-{}", i % 17);
+            let (mut k, mut v) = (Vec::new(), Vec::new());
+            offsets::encode_offset_commit_key(
+                &mut k,
+                &OffsetCommitKey {
+                    version: 1,
+                    group: &group,
+                    topic: &topic,
+                    partition: (i % 64) as i32,
+                },
+            );
+            offsets::encode_offset_commit_value(
+                &mut v,
+                &OffsetCommitValue {
+                    version,
+                    offset: 1_000_000 + i as i64,
+                    leader_epoch: 12,
+                    metadata: "",
+                    commit_timestamp: 1_700_000_000_000 + i as i64,
+                    expire_timestamp: -1,
+                },
+            )
+            .expect("valid version");
+            (k, v)
+        })
+        .collect()
+}
+
+fn bench_commits(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode");
+    for version in [1i16, 3, 4] {
+        let records = commits(10_000, version);
+        g.throughput(Throughput::Elements(records.len() as u64));
+        g.bench_function(format!("offset_commit_v{version}"), |b| {
+            b.iter(|| {
+                let mut sum = 0i64;
+                for (k, v) in &records {
+                    if let Ok(OffsetsRecord::OffsetCommit {
+                        key,
+                        value: Some(v),
+                    }) = offsets::decode_record(k, Some(v))
+                    {
+                        sum = sum
+                            .wrapping_add(v.offset)
+                            .wrapping_add(i64::from(key.partition));
+                    }
+                }
+                black_box(sum)
+            })
+        });
+    }
+
+    // A group of 20 members, each assigned 8 partitions, decoded with its assignments.
+    let assignments: Vec<Vec<u8>> = (0..20)
+        .map(|m| {
+            let mut out = Vec::new();
+            offsets::encode_assignment(
+                &mut out,
+                &offsets::Assignment {
+                    version: 1,
+                    partitions: vec![offsets::TopicPartitions {
+                        topic: "orders",
+                        partitions: (m * 8..m * 8 + 8).collect(),
+                    }],
+                    user_data: None,
+                },
+            );
+            out
+        })
+        .collect();
+    let ids: Vec<String> = (0..20)
+        .map(|m| format!("consumer-{m}-0b6a3c4e-8f1d-4a57-9d7e-1234567890ab"))
+        .collect();
+    let value = GroupMetadataValue {
+        version: 3,
+        protocol_type: "consumer",
+        generation: 42,
+        protocol: Some("cooperative-sticky"),
+        leader: Some(&ids[0]),
+        current_state_timestamp: 1_700_000_000_000,
+        members: ids
+            .iter()
+            .zip(&assignments)
+            .map(|(id, a)| MemberMetadata {
+                member_id: id,
+                group_instance_id: None,
+                client_id: "payments",
+                client_host: "/10.1.2.3",
+                rebalance_timeout: 300_000,
+                session_timeout: 45_000,
+                subscription: &[],
+                assignment: a,
+            })
+            .collect(),
+    };
+    let mut raw = Vec::new();
+    offsets::encode_group_metadata_value(&mut raw, &value).expect("valid version");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("group_metadata_20_members", |b| {
+        b.iter(|| {
+            let g = offsets::decode_group_metadata_value(black_box(&raw)).expect("valid");
+            let mut n = 0;
+            for m in &g.members {
+                n += offsets::decode_assignment(m.assignment).map_or(0, |a| a.partitions.len());
+            }
+            black_box(n)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_commits);
+criterion_main!(benches);

@@ -6,16 +6,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kafka_protocol::messages::{
-    BrokerId, CreateTopicsRequest, DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest,
-    GroupId, ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetFetchRequest,
-    ProduceRequest, TopicName,
-};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{
+    BrokerId, CreateTopicsRequest, DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest,
+    GroupId, ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetFetchRequest,
+    ProduceRequest, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
@@ -316,9 +316,13 @@ impl KafkaClient {
 
     async fn slot_conn(&self, addr: &str) -> Result<Arc<BrokerConnection>> {
         let slot = {
-            let mut slots = self.inner.slots.lock().map_err(|_| KafkaError::ConnectionClosed {
-                broker: addr.to_string(),
-            })?;
+            let mut slots = self
+                .inner
+                .slots
+                .lock()
+                .map_err(|_| KafkaError::ConnectionClosed {
+                    broker: addr.to_string(),
+                })?;
             slots
                 .entry(addr.to_string())
                 .or_insert_with(|| {
@@ -376,7 +380,12 @@ impl KafkaClient {
 
     /// Any live broker: known brokers first, then the bootstrap list.
     async fn any_broker(&self) -> Result<Arc<BrokerConnection>> {
-        let mut addrs: Vec<String> = self.metadata().brokers.values().map(|b| b.addr.clone()).collect();
+        let mut addrs: Vec<String> = self
+            .metadata()
+            .brokers
+            .values()
+            .map(|b| b.addr.clone())
+            .collect();
         for b in &self.inner.bootstrap {
             if !addrs.contains(b) {
                 addrs.push(b.clone());
@@ -471,7 +480,10 @@ impl KafkaClient {
         let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
         for (topic, partition) in partitions {
             match md.leader(topic, *partition) {
-                Some(l) => by_leader.entry(l).or_default().push((topic.clone(), *partition)),
+                Some(l) => by_leader
+                    .entry(l)
+                    .or_default()
+                    .push((topic.clone(), *partition)),
                 None => out.push(PartitionOffset {
                     topic: topic.clone(),
                     partition: *partition,
@@ -486,7 +498,9 @@ impl KafkaClient {
         for (leader, parts) in by_leader {
             let client = self.clone();
             tasks.spawn(async move {
-                let res = client.list_offsets_on(leader, &parts, spec, isolation).await;
+                let res = client
+                    .list_offsets_on(leader, &parts, spec, isolation)
+                    .await;
                 (parts, res)
             });
         }
@@ -530,7 +544,12 @@ impl KafkaClient {
         let mut req = ListOffsetsRequest::default();
         req.replica_id = BrokerId(-1);
         req.isolation_level = isolation.code();
-        req.timeout_ms = self.inner.config.read_timeout.as_millis().min(i32::MAX as u128) as i32;
+        req.timeout_ms = self
+            .inner
+            .config
+            .read_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32;
         req.topics = topics
             .into_iter()
             .map(|(t, ps)| {
@@ -570,7 +589,13 @@ impl KafkaClient {
 
     /// Fetches one partition from its leader starting at `offset`. On a leadership error the
     /// metadata is refreshed and the fetch retried once.
-    pub async fn fetch(&self, topic: &str, partition: i32, offset: i64, opts: FetchOptions) -> Result<FetchResult> {
+    pub async fn fetch(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        opts: FetchOptions,
+    ) -> Result<FetchResult> {
         match self.fetch_once(topic, partition, offset, opts).await {
             Err(e) if e.needs_metadata_refresh() => {
                 tracing::debug!(topic, partition, error = %e, "fetch failed; refreshing metadata");
@@ -581,11 +606,20 @@ impl KafkaClient {
         }
     }
 
-    async fn fetch_once(&self, topic: &str, partition: i32, offset: i64, opts: FetchOptions) -> Result<FetchResult> {
-        let leader = self.metadata().leader(topic, partition).ok_or_else(|| KafkaError::NoLeader {
-            topic: topic.to_string(),
-            partition,
-        })?;
+    async fn fetch_once(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        opts: FetchOptions,
+    ) -> Result<FetchResult> {
+        let leader =
+            self.metadata()
+                .leader(topic, partition)
+                .ok_or_else(|| KafkaError::NoLeader {
+                    topic: topic.to_string(),
+                    partition,
+                })?;
         let conn = self.broker(leader).await?;
         let version = conn.version::<FetchRequest>(FETCH_MAX)?;
         let mut fp = FetchPartition::default();
@@ -655,14 +689,24 @@ impl KafkaClient {
         }
         let resp = conn.send_version(&req, version).await?;
         let (code, msg, id, host, port) = if version >= 4 {
-            let c = resp.coordinators.into_iter().next().ok_or_else(|| KafkaError::Protocol {
-                broker: conn.addr().to_string(),
-                api: "FindCoordinator",
-                message: "empty coordinator list".into(),
-            })?;
+            let c = resp
+                .coordinators
+                .into_iter()
+                .next()
+                .ok_or_else(|| KafkaError::Protocol {
+                    broker: conn.addr().to_string(),
+                    api: "FindCoordinator",
+                    message: "empty coordinator list".into(),
+                })?;
             (c.error_code, c.error_message, c.node_id.0, c.host, c.port)
         } else {
-            (resp.error_code, resp.error_message, resp.node_id.0, resp.host, resp.port)
+            (
+                resp.error_code,
+                resp.error_message,
+                resp.node_id.0,
+                resp.host,
+                resp.port,
+            )
         };
         if code != 0 {
             return Err(server_err("FindCoordinator", code, msg.as_ref()));
@@ -706,7 +750,9 @@ impl KafkaClient {
     async fn list_groups_on(&self, id: i32) -> Result<Vec<ListedGroup>> {
         let conn = self.broker(id).await?;
         let version = conn.version::<ListGroupsRequest>(4)?;
-        let resp = conn.send_version(&ListGroupsRequest::default(), version).await?;
+        let resp = conn
+            .send_version(&ListGroupsRequest::default(), version)
+            .await?;
         if resp.error_code != 0 {
             return Err(KafkaError::server("ListGroups", resp.error_code, None));
         }
@@ -730,13 +776,21 @@ impl KafkaClient {
         let mut req = DescribeGroupsRequest::default();
         req.groups = vec![GroupId(str_bytes(group))];
         let resp = conn.send_version(&req, version).await?;
-        let g = resp.groups.into_iter().next().ok_or_else(|| KafkaError::Protocol {
-            broker: conn.addr().to_string(),
-            api: "DescribeGroups",
-            message: "empty group list".into(),
-        })?;
+        let g = resp
+            .groups
+            .into_iter()
+            .next()
+            .ok_or_else(|| KafkaError::Protocol {
+                broker: conn.addr().to_string(),
+                api: "DescribeGroups",
+                message: "empty group list".into(),
+            })?;
         if g.error_code != 0 {
-            return Err(server_err("DescribeGroups", g.error_code, g.error_message.as_ref()));
+            return Err(server_err(
+                "DescribeGroups",
+                g.error_code,
+                g.error_message.as_ref(),
+            ));
         }
         let members = g
             .members
@@ -769,7 +823,10 @@ impl KafkaClient {
 
     /// Committed offsets of several groups (all their partitions). Groups are sent to their
     /// coordinators; a broker speaking OffsetFetch v8+ gets all its groups in one request.
-    pub async fn offset_fetch(&self, groups: &[&str]) -> BTreeMap<String, Result<Vec<CommittedOffset>>> {
+    pub async fn offset_fetch(
+        &self,
+        groups: &[&str],
+    ) -> BTreeMap<String, Result<Vec<CommittedOffset>>> {
         let mut out = BTreeMap::new();
         let mut by_coord: BTreeMap<i32, Vec<String>> = BTreeMap::new();
         for g in groups {
@@ -880,10 +937,13 @@ impl KafkaClient {
         records: &[(Option<Bytes>, Option<Bytes>)],
         compression: Compression,
     ) -> Result<i64> {
-        let leader = self.metadata().leader(topic, partition).ok_or_else(|| KafkaError::NoLeader {
-            topic: topic.to_string(),
-            partition,
-        })?;
+        let leader =
+            self.metadata()
+                .leader(topic, partition)
+                .ok_or_else(|| KafkaError::NoLeader {
+                    topic: topic.to_string(),
+                    partition,
+                })?;
         let conn = self.broker(leader).await?;
         let version = conn.version::<ProduceRequest>(PRODUCE_MAX)?;
         let now = std::time::SystemTime::now()
@@ -946,7 +1006,11 @@ impl KafkaClient {
                 message: "empty response".into(),
             })?;
         if p.error_code != 0 {
-            return Err(KafkaError::server("Produce", p.error_code, p.error_message.map(|m| m.to_string())));
+            return Err(KafkaError::server(
+                "Produce",
+                p.error_code,
+                p.error_message.map(|m| m.to_string()),
+            ));
         }
         Ok(p.base_offset)
     }
@@ -966,14 +1030,19 @@ impl KafkaClient {
         for t in resp.topics {
             // 36 = TOPIC_ALREADY_EXISTS
             if t.error_code != 0 && t.error_code != 36 {
-                return Err(server_err("CreateTopics", t.error_code, t.error_message.as_ref()));
+                return Err(server_err(
+                    "CreateTopics",
+                    t.error_code,
+                    t.error_message.as_ref(),
+                ));
             }
         }
         // Leaders may take a moment to appear.
         for _ in 0..50 {
             let md = self.refresh_metadata().await?;
             if md.topics.get(name).is_some_and(|t| {
-                t.partitions.len() as i32 >= partitions && t.partitions.values().all(|p| p.leader >= 0)
+                t.partitions.len() as i32 >= partitions
+                    && t.partitions.values().all(|p| p.leader >= 0)
             }) {
                 return Ok(());
             }

@@ -239,7 +239,11 @@ impl ClientConfig {
             });
         }
         if profile.dial_timeout == 0 || profile.read_timeout == 0 {
-            let which = if profile.dial_timeout == 0 { "dial-timeout" } else { "read-timeout" };
+            let which = if profile.dial_timeout == 0 {
+                "dial-timeout"
+            } else {
+                "read-timeout"
+            };
             return Err(KafkaError::Config {
                 key: format!("{key}.{which}"),
                 message: "must be at least 1 second".to_string(),
@@ -278,9 +282,18 @@ mod tests {
     fn kafka_versions_follow_burrow() {
         assert_eq!(KafkaVersion::parse(""), Some(KafkaVersion([0, 10, 2, 0])));
         assert_eq!(KafkaVersion::parse("0.8"), Some(KafkaVersion([0, 8, 2, 0])));
-        assert_eq!(KafkaVersion::parse("0.10.1"), Some(KafkaVersion([0, 10, 1, 0])));
-        assert_eq!(KafkaVersion::parse("0.10.2.1"), Some(KafkaVersion([0, 10, 2, 1])));
-        assert_eq!(KafkaVersion::parse("2.8.0"), Some(KafkaVersion([2, 8, 0, 0])));
+        assert_eq!(
+            KafkaVersion::parse("0.10.1"),
+            Some(KafkaVersion([0, 10, 1, 0]))
+        );
+        assert_eq!(
+            KafkaVersion::parse("0.10.2.1"),
+            Some(KafkaVersion([0, 10, 2, 1]))
+        );
+        assert_eq!(
+            KafkaVersion::parse("2.8.0"),
+            Some(KafkaVersion([2, 8, 0, 0]))
+        );
         assert_eq!(KafkaVersion::parse("3.0.0.0"), None);
         assert_eq!(KafkaVersion::parse("banana"), None);
         assert_eq!(KafkaVersion::parse("2.8"), None);
@@ -295,7 +308,11 @@ mod tests {
             ..ClientProfile::default()
         };
         let err = ClientConfig::from_profiles("client-profile.prod", &p, None, None).unwrap_err();
-        assert!(err.to_string().contains("client-profile.prod.kafka-version"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("client-profile.prod.kafka-version"),
+            "{err}"
+        );
         p.kafka_version = "3.6.0".into();
         let sasl = SaslProfile {
             mechanism: "SCRAM-SHA-512".into(),
@@ -310,7 +327,8 @@ mod tests {
             ..TlsProfile::default()
         };
         p.tls = "x".into();
-        let err = ClientConfig::from_profiles("client-profile.prod", &p, Some(&tls), None).unwrap_err();
+        let err =
+            ClientConfig::from_profiles("client-profile.prod", &p, Some(&tls), None).unwrap_err();
         assert!(err.to_string().contains("tls.x.certfile"), "{err}");
     }
 }

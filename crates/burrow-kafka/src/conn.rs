@@ -15,8 +15,7 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
-    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
-    SaslHandshakeResponse,
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Message, Request, StrBytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -157,7 +156,14 @@ impl BrokerConnection {
             sasl::authenticate(&mut setup, &versions, sasl).await?;
         }
         let next_id = setup.next_id;
-        Ok(Self::start(addr, client_id, config.read_timeout, versions, stream, next_id))
+        Ok(Self::start(
+            addr,
+            client_id,
+            config.read_timeout,
+            versions,
+            stream,
+            next_id,
+        ))
     }
 
     fn start(
@@ -217,7 +223,11 @@ impl BrokerConnection {
     }
 
     /// Sends a request at an explicit version.
-    pub(crate) async fn send_version<R: Request>(&self, req: &R, version: i16) -> Result<R::Response> {
+    pub(crate) async fn send_version<R: Request>(
+        &self,
+        req: &R,
+        version: i16,
+    ) -> Result<R::Response> {
         let api = api_name(R::KEY);
         if self.is_broken() {
             return Err(self.closed());
@@ -315,7 +325,10 @@ fn encode_request<R: Request>(
     Ok(buf.freeze())
 }
 
-fn decode_response<R: Request>(body: &mut Bytes, version: i16) -> anyhow_compat::Result<R::Response> {
+fn decode_response<R: Request>(
+    body: &mut Bytes,
+    version: i16,
+) -> anyhow_compat::Result<R::Response> {
     ResponseHeader::decode(body, R::Response::header_version(version))?;
     Ok(R::Response::decode(body, version)?)
 }
@@ -415,7 +428,10 @@ impl Setup<'_> {
         let mut frame = Vec::with_capacity(payload.len() + 4);
         frame.extend_from_slice(&(payload.len() as i32).to_be_bytes());
         frame.extend_from_slice(payload);
-        self.stream.write_all(&frame).await.map_err(|e| self.io(e))?;
+        self.stream
+            .write_all(&frame)
+            .await
+            .map_err(|e| self.io(e))?;
         self.stream.flush().await.map_err(|e| self.io(e))?;
         let len = self.stream.read_i32().await.map_err(|e| self.io(e))?;
         let len = usize::try_from(len)
@@ -427,21 +443,30 @@ impl Setup<'_> {
                 message: format!("bad frame length {len}"),
             })?;
         let mut buf = BytesMut::zeroed(len);
-        self.stream.read_exact(&mut buf).await.map_err(|e| self.io(e))?;
+        self.stream
+            .read_exact(&mut buf)
+            .await
+            .map_err(|e| self.io(e))?;
         Ok(buf.freeze())
     }
 
     /// One request/response at an explicit version.
-    pub(crate) async fn request<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response> {
+    pub(crate) async fn request<R: Request>(
+        &mut self,
+        req: &R,
+        version: i16,
+    ) -> Result<R::Response> {
         let api = api_name(R::KEY);
-        let proto = |e: Box<dyn std::error::Error + Send + Sync>, addr: &str| KafkaError::Protocol {
-            broker: addr.to_string(),
-            api,
-            message: e.to_string(),
-        };
+        let proto =
+            |e: Box<dyn std::error::Error + Send + Sync>, addr: &str| KafkaError::Protocol {
+                broker: addr.to_string(),
+                api,
+                message: e.to_string(),
+            };
         let id = self.next_id;
         self.next_id += 1;
-        let frame = encode_request(req, version, id, self.client_id).map_err(|e| proto(e, self.addr))?;
+        let frame =
+            encode_request(req, version, id, self.client_id).map_err(|e| proto(e, self.addr))?;
         let mut body = self.raw_roundtrip(&frame[4..]).await?;
         decode_response::<R>(&mut body, version).map_err(|e| proto(e, self.addr))
     }
@@ -473,12 +498,21 @@ impl Setup<'_> {
         ))
     }
 
-    pub(crate) async fn sasl_handshake(&mut self, version: i16, mechanism: &str) -> Result<SaslHandshakeResponse> {
-        let req = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism.to_string()));
+    pub(crate) async fn sasl_handshake(
+        &mut self,
+        version: i16,
+        mechanism: &str,
+    ) -> Result<SaslHandshakeResponse> {
+        let req = SaslHandshakeRequest::default()
+            .with_mechanism(StrBytes::from_string(mechanism.to_string()));
         self.request(&req, version).await
     }
 
-    pub(crate) async fn sasl_authenticate(&mut self, version: i16, token: Vec<u8>) -> Result<SaslAuthenticateResponse> {
+    pub(crate) async fn sasl_authenticate(
+        &mut self,
+        version: i16,
+        token: Vec<u8>,
+    ) -> Result<SaslAuthenticateResponse> {
         let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token));
         self.request(&req, version).await
     }

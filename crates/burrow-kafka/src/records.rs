@@ -83,7 +83,8 @@ pub fn decode_records(mut data: Bytes, from_offset: i64, aborted: &[AbortedTxn])
                 }
             };
             for r in set.records {
-                while next_aborted < aborted.len() && aborted[next_aborted].first_offset <= r.offset {
+                while next_aborted < aborted.len() && aborted[next_aborted].first_offset <= r.offset
+                {
                     active.push(aborted[next_aborted].producer_id);
                     next_aborted += 1;
                 }
@@ -148,7 +149,12 @@ fn legacy_bytes(buf: &mut Bytes, what: &str) -> LegacyResult<Option<Bytes>> {
 
 /// Decodes one legacy message-set entry (offset, size, message), recursing into compressed
 /// wrappers. Returns the last offset it covers.
-fn decode_legacy_entry(mut entry: Bytes, magic: i8, out: &mut Vec<FetchedRecord>, depth: u8) -> LegacyResult<i64> {
+fn decode_legacy_entry(
+    mut entry: Bytes,
+    magic: i8,
+    out: &mut Vec<FetchedRecord>,
+    depth: u8,
+) -> LegacyResult<i64> {
     if entry.remaining() < 12 + 4 + 2 {
         return Err("message truncated".into());
     }
@@ -206,7 +212,7 @@ fn decode_legacy_entry(mut entry: Bytes, magic: i8, out: &mut Vec<FetchedRecord>
     if magic >= 1 {
         if let Some(last_rel) = out[start..].last().map(|r| r.offset) {
             for r in &mut out[start..] {
-                r.offset = offset - last_rel + r.offset;
+                r.offset += offset - last_rel;
             }
         }
         // LogAppendTime (attribute bit 3): every inner record takes the wrapper's timestamp.
@@ -218,4 +224,3 @@ fn decode_legacy_entry(mut entry: Bytes, magic: i8, out: &mut Vec<FetchedRecord>
     }
     Ok(out.last().map_or(offset, |r| r.offset.max(offset)))
 }
-

@@ -22,7 +22,11 @@ enum Framing {
     Raw,
 }
 
-pub(crate) async fn authenticate(setup: &mut Setup<'_>, versions: &BrokerVersions, cfg: &SaslConfig) -> Result<()> {
+pub(crate) async fn authenticate(
+    setup: &mut Setup<'_>,
+    versions: &BrokerVersions,
+    cfg: &SaslConfig,
+) -> Result<()> {
     let mech = cfg.mechanism.name();
     let fail = |message: String, addr: &str| KafkaError::Sasl {
         broker: addr.to_string(),
@@ -39,20 +43,26 @@ pub(crate) async fn authenticate(setup: &mut Setup<'_>, versions: &BrokerVersion
         if resp.error_code != 0 {
             let enabled: Vec<&str> = resp.mechanisms.iter().map(|m| m.as_str()).collect();
             return Err(fail(
-                format!("mechanism rejected (error {}); broker enables {enabled:?}", resp.error_code),
+                format!(
+                    "mechanism rejected (error {}); broker enables {enabled:?}",
+                    resp.error_code
+                ),
                 setup.addr,
             ));
         }
         if hv >= 1 {
             if let Some((_, amax)) = versions.range(SaslAuthenticateRequest::KEY) {
-                framing = Framing::Authenticate(amax.clamp(0, SaslAuthenticateRequest::VERSIONS.max));
+                framing =
+                    Framing::Authenticate(amax.clamp(0, SaslAuthenticateRequest::VERSIONS.max));
             }
         }
     }
     match cfg.mechanism {
         SaslMechanism::Plain => {
             let token = plain_token(&cfg.username, &cfg.password);
-            exchange(setup, framing, token).await.map_err(|e| reword(e, mech))?;
+            exchange(setup, framing, token)
+                .await
+                .map_err(|e| reword(e, mech))?;
             Ok(())
         }
         SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
@@ -82,7 +92,10 @@ fn reword(e: KafkaError, mech: &str) -> KafkaError {
         KafkaError::Server { code, message, .. } => KafkaError::Sasl {
             broker: String::new(),
             mechanism: mech.to_string(),
-            message: format!("authentication failed (error {code}){}", message.map(|m| format!(": {m}")).unwrap_or_default()),
+            message: format!(
+                "authentication failed (error {code}){}",
+                message.map(|m| format!(": {m}")).unwrap_or_default()
+            ),
         },
         other => other,
     }
@@ -140,14 +153,22 @@ impl Scram {
         format!("n,,{}", self.client_first_bare)
     }
 
-    pub(crate) fn client_final(&mut self, server_first: &str) -> std::result::Result<String, String> {
+    pub(crate) fn client_final(
+        &mut self,
+        server_first: &str,
+    ) -> std::result::Result<String, String> {
         let mut nonce = None;
         let mut salt = None;
         let mut iterations = None;
         for part in server_first.split(',') {
             match part.split_at_checked(2) {
                 Some(("r=", v)) => nonce = Some(v),
-                Some(("s=", v)) => salt = Some(B64.decode(v).map_err(|_| "server salt is not base64".to_string())?),
+                Some(("s=", v)) => {
+                    salt = Some(
+                        B64.decode(v)
+                            .map_err(|_| "server salt is not base64".to_string())?,
+                    )
+                }
                 Some(("i=", v)) => iterations = v.parse::<u32>().ok(),
                 Some(("e=", v)) => return Err(format!("server error: {v}")),
                 _ => {}
@@ -166,13 +187,20 @@ impl Scram {
         let without_proof = format!("c=biws,r={nonce}");
         let auth_message = format!("{},{server_first},{without_proof}", self.client_first_bare);
         let signature = self.hmac(&stored_key, auth_message.as_bytes());
-        let proof: Vec<u8> = client_key.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
         let server_key = self.hmac(&salted, b"Server Key");
         self.server_signature = self.hmac(&server_key, auth_message.as_bytes());
         Ok(format!("{without_proof},p={}", B64.encode(proof)))
     }
 
-    pub(crate) fn verify_server_final(&self, server_final: &str) -> std::result::Result<(), String> {
+    pub(crate) fn verify_server_final(
+        &self,
+        server_final: &str,
+    ) -> std::result::Result<(), String> {
         if let Some(err) = server_final.strip_prefix("e=") {
             return Err(format!("server error: {err}"));
         }
@@ -180,7 +208,9 @@ impl Scram {
             .split(',')
             .find_map(|p| p.strip_prefix("v="))
             .ok_or_else(|| format!("malformed server-final message {server_final:?}"))?;
-        let got = B64.decode(v).map_err(|_| "server signature is not base64".to_string())?;
+        let got = B64
+            .decode(v)
+            .map_err(|_| "server signature is not base64".to_string())?;
         if got != self.server_signature {
             return Err("server signature does not verify".into());
         }
@@ -229,7 +259,12 @@ mod tests {
     /// RFC 7677 section 3: the SCRAM-SHA-256 example exchange, byte for byte.
     #[test]
     fn rfc7677_vector() {
-        let mut s = Scram::new(SaslMechanism::ScramSha256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO".into());
+        let mut s = Scram::new(
+            SaslMechanism::ScramSha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO".into(),
+        );
         assert_eq!(s.client_first(), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
         let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let fin = s.client_final(server_first).unwrap();
@@ -237,7 +272,8 @@ mod tests {
             fin,
             "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
         );
-        s.verify_server_final("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=").unwrap();
+        s.verify_server_final("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+            .unwrap();
         assert!(s.verify_server_final("v=AAAA").is_err());
         assert!(s.verify_server_final("e=invalid-proof").is_err());
     }
@@ -248,7 +284,10 @@ mod tests {
         assert_eq!(s.client_first(), "n,,n=a=3Db=2Cc,r=abc");
         assert!(s.client_final("r=zzz,s=AAAA,i=10").is_err());
         assert!(s.client_final("r=abcdef,s=AAAA").is_err());
-        assert!(s.client_final("r=abcdef,s=AAAA,i=10").unwrap().starts_with("c=biws,r=abcdef,p="));
+        assert!(s
+            .client_final("r=abcdef,s=AAAA,i=10")
+            .unwrap()
+            .starts_with("c=biws,r=abcdef,p="));
     }
 
     #[test]

@@ -46,10 +46,11 @@ pub fn connector(name: &str, profile: &TlsProfile) -> Result<TlsConnector> {
         builder.with_no_client_auth()
     } else {
         let certs = read_certs(&format!("tls.{name}.certfile"), &profile.certfile)?;
-        let key = PrivateKeyDer::from_pem_file(&profile.keyfile).map_err(|e| KafkaError::Config {
-            key: format!("tls.{name}.keyfile"),
-            message: format!("{}: {e}", profile.keyfile),
-        })?;
+        let key =
+            PrivateKeyDer::from_pem_file(&profile.keyfile).map_err(|e| KafkaError::Config {
+                key: format!("tls.{name}.keyfile"),
+                message: format!("{}: {e}", profile.keyfile),
+            })?;
         builder
             .with_client_auth_cert(certs, key)
             .map_err(|e| KafkaError::Config {
@@ -76,7 +77,11 @@ fn read_certs(key: &str, path: &str) -> Result<Vec<CertificateDer<'static>>> {
     Ok(certs)
 }
 
-pub(crate) async fn connect(connector: &TlsConnector, tcp: TcpStream, host: &str) -> Result<TlsStream<TcpStream>> {
+pub(crate) async fn connect(
+    connector: &TlsConnector,
+    tcp: TcpStream,
+    host: &str,
+) -> Result<TlsStream<TcpStream>> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| KafkaError::Tls(format!("bad server name {host:?}: {e}")))?;
@@ -109,7 +114,12 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -118,7 +128,12 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -5,8 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use burrow_kafka::offsets::{self, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue, OffsetsRecord};
-use burrow_kafka::{ClientConfig, Compression, FetchOptions, IsolationLevel, KafkaClient, KafkaError, OffsetSpec};
+use burrow_kafka::offsets::{
+    self, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue, OffsetsRecord,
+};
+use burrow_kafka::{
+    ClientConfig, Compression, FetchOptions, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
+};
 use bytes::Bytes;
 use common::{brokers, unique, TestBroker};
 
@@ -22,7 +26,10 @@ async fn client(b: &TestBroker) -> KafkaClient {
 }
 
 fn rec(k: &str, v: &str) -> (Option<Bytes>, Option<Bytes>) {
-    (Some(Bytes::from(k.to_string())), Some(Bytes::from(v.to_string())))
+    (
+        Some(Bytes::from(k.to_string())),
+        Some(Bytes::from(v.to_string())),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,11 +40,18 @@ async fn metadata_shows_a_created_topic_with_leaders() {
         c.create_topic(&topic, 3, 1).await.unwrap();
         let md = c.refresh_metadata().await.unwrap();
         assert!(!md.brokers.is_empty(), "{}: no brokers", b.name);
-        let t = md.topics.get(&topic).unwrap_or_else(|| panic!("{}: topic missing", b.name));
+        let t = md
+            .topics
+            .get(&topic)
+            .unwrap_or_else(|| panic!("{}: topic missing", b.name));
         assert_eq!(t.partitions.len(), 3, "{}", b.name);
         assert!(!t.internal);
         for p in 0..3 {
-            assert!(md.leader(&topic, p).is_some(), "{}: no leader for {p}", b.name);
+            assert!(
+                md.leader(&topic, p).is_some(),
+                "{}: no leader for {p}",
+                b.name
+            );
         }
     }
 }
@@ -50,23 +64,41 @@ async fn end_offsets_follow_real_produces() {
         c.create_topic(&topic, 2, 1).await.unwrap();
         // One record per batch: tansu's "latest" is wrong for multi-record batches.
         for i in 0..5 {
-            c.produce(&topic, 0, &[rec("k", &i.to_string())], Compression::None).await.unwrap();
+            c.produce(&topic, 0, &[rec("k", &i.to_string())], Compression::None)
+                .await
+                .unwrap();
         }
         for i in 0..3 {
-            c.produce(&topic, 1, &[rec("k", &i.to_string())], Compression::None).await.unwrap();
+            c.produce(&topic, 1, &[rec("k", &i.to_string())], Compression::None)
+                .await
+                .unwrap();
         }
         let parts = vec![(topic.clone(), 0), (topic.clone(), 1), (topic.clone(), 7)];
-        let latest = c.list_offsets(&parts, OffsetSpec::Latest, IsolationLevel::ReadUncommitted).await;
+        let latest = c
+            .list_offsets(&parts, OffsetSpec::Latest, IsolationLevel::ReadUncommitted)
+            .await;
         let get = |os: &[burrow_kafka::PartitionOffset], p: i32| {
-            os.iter().find(|o| o.partition == p).map(|o| match &o.result {
-                Ok(v) => Ok(*v),
-                Err(e) => Err(e.to_string()),
-            })
+            os.iter()
+                .find(|o| o.partition == p)
+                .map(|o| match &o.result {
+                    Ok(v) => Ok(*v),
+                    Err(e) => Err(e.to_string()),
+                })
         };
         assert_eq!(get(&latest, 0), Some(Ok(5)), "{}", b.name);
         assert_eq!(get(&latest, 1), Some(Ok(3)), "{}", b.name);
-        assert!(matches!(get(&latest, 7), Some(Err(_))), "{}: partition 7 has no leader", b.name);
-        let earliest = c.list_offsets(&parts[..2], OffsetSpec::Earliest, IsolationLevel::ReadCommitted).await;
+        assert!(
+            matches!(get(&latest, 7), Some(Err(_))),
+            "{}: partition 7 has no leader",
+            b.name
+        );
+        let earliest = c
+            .list_offsets(
+                &parts[..2],
+                OffsetSpec::Earliest,
+                IsolationLevel::ReadCommitted,
+            )
+            .await;
         assert_eq!(get(&earliest, 0), Some(Ok(0)), "{}", b.name);
         assert_eq!(get(&earliest, 1), Some(Ok(0)), "{}", b.name);
     }
@@ -87,15 +119,27 @@ async fn fetch_reads_every_compression() {
         ];
         let mut expected = Vec::new();
         for (i, codec) in codecs.iter().enumerate() {
-            let batch: Vec<_> = (0..4).map(|j| rec(&format!("k{i}{j}"), &format!("value {i} {j} {codec:?}"))).collect();
-            c.produce(&topic, 0, &batch, *codec).await.unwrap_or_else(|e| panic!("{}: {codec:?}: {e}", b.name));
+            let batch: Vec<_> = (0..4)
+                .map(|j| rec(&format!("k{i}{j}"), &format!("value {i} {j} {codec:?}")))
+                .collect();
+            c.produce(&topic, 0, &batch, *codec)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {codec:?}: {e}", b.name));
             expected.extend(batch);
         }
         let mut got = Vec::new();
         let mut offset = 0;
         for _ in 0..20 {
-            let r = c.fetch(&topic, 0, offset, FetchOptions::default()).await.unwrap();
-            got.extend(r.read.records.iter().map(|r| (r.offset, r.key.clone(), r.value.clone())));
+            let r = c
+                .fetch(&topic, 0, offset, FetchOptions::default())
+                .await
+                .unwrap();
+            got.extend(
+                r.read
+                    .records
+                    .iter()
+                    .map(|r| (r.offset, r.key.clone(), r.value.clone())),
+            );
             match r.read.next_offset {
                 Some(n) => offset = n,
                 None => break,
@@ -126,7 +170,11 @@ async fn offsets_topic_records_round_trip_through_a_broker() {
         let group = unique("grp");
         let partition = offsets::partition_for_group(&group, n);
         let start = c
-            .list_offsets(&[("__consumer_offsets".into(), partition)], OffsetSpec::Latest, IsolationLevel::ReadUncommitted)
+            .list_offsets(
+                &[("__consumer_offsets".into(), partition)],
+                OffsetSpec::Latest,
+                IsolationLevel::ReadUncommitted,
+            )
             .await
             .remove(0)
             .result
@@ -137,14 +185,25 @@ async fn offsets_topic_records_round_trip_through_a_broker() {
             &mut assignment,
             &offsets::Assignment {
                 version: 1,
-                partitions: vec![offsets::TopicPartitions { topic: "orders", partitions: vec![0, 2] }],
+                partitions: vec![offsets::TopicPartitions {
+                    topic: "orders",
+                    partitions: vec![0, 2],
+                }],
                 user_data: None,
             },
         );
         let mut written = Vec::new();
         for version in 0..=4i16 {
             let (mut k, mut v) = (Vec::new(), Vec::new());
-            offsets::encode_offset_commit_key(&mut k, &OffsetCommitKey { version: 1, group: &group, topic: "orders", partition: 2 });
+            offsets::encode_offset_commit_key(
+                &mut k,
+                &OffsetCommitKey {
+                    version: 1,
+                    group: &group,
+                    topic: "orders",
+                    partition: 2,
+                },
+            );
             offsets::encode_offset_commit_value(
                 &mut v,
                 &OffsetCommitValue {
@@ -186,26 +245,58 @@ async fn offsets_topic_records_round_trip_through_a_broker() {
         written.push((Some(Bytes::from(k)), Some(Bytes::from(v))));
         // A tombstone for the partition's commit.
         let mut k = Vec::new();
-        offsets::encode_offset_commit_key(&mut k, &OffsetCommitKey { version: 1, group: &group, topic: "orders", partition: 2 });
+        offsets::encode_offset_commit_key(
+            &mut k,
+            &OffsetCommitKey {
+                version: 1,
+                group: &group,
+                topic: "orders",
+                partition: 2,
+            },
+        );
         written.push((Some(Bytes::from(k)), None));
         for r in &written {
-            c.produce("__consumer_offsets", partition, std::slice::from_ref(r), Compression::None).await.unwrap();
+            c.produce(
+                "__consumer_offsets",
+                partition,
+                std::slice::from_ref(r),
+                Compression::None,
+            )
+            .await
+            .unwrap();
         }
 
         let mut seen = Vec::new();
         let mut offset = start;
         while seen.len() < written.len() {
-            let r = c.fetch("__consumer_offsets", partition, offset, FetchOptions::default()).await.unwrap();
-            let Some(next) = r.read.next_offset else { break };
+            let r = c
+                .fetch(
+                    "__consumer_offsets",
+                    partition,
+                    offset,
+                    FetchOptions::default(),
+                )
+                .await
+                .unwrap();
+            let Some(next) = r.read.next_offset else {
+                break;
+            };
             offset = next;
             seen.extend(r.read.records);
         }
         assert_eq!(seen.len(), written.len(), "{}", b.name);
         for (i, r) in seen.iter().enumerate() {
-            let rec = offsets::decode_record(r.key.as_deref().unwrap(), r.value.as_deref()).unwrap();
+            let rec =
+                offsets::decode_record(r.key.as_deref().unwrap(), r.value.as_deref()).unwrap();
             assert_eq!(rec.group(), group);
             match (i, rec) {
-                (0..=4, OffsetsRecord::OffsetCommit { key, value: Some(v) }) => {
+                (
+                    0..=4,
+                    OffsetsRecord::OffsetCommit {
+                        key,
+                        value: Some(v),
+                    },
+                ) => {
                     assert_eq!((key.topic, key.partition), ("orders", 2));
                     assert_eq!(v.version, i as i16);
                     assert_eq!(v.offset, 100 + i as i64);
@@ -227,7 +318,9 @@ async fn offsets_topic_records_round_trip_through_a_broker() {
 /// DescribeGroups and OffsetFetch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_consumer_group_is_listed_described_and_fetched() {
-    let Some(python) = common::python() else { return };
+    let Some(python) = common::python() else {
+        return;
+    };
     for b in brokers() {
         let c = client(&b).await;
         let topic = unique("cg");
@@ -261,12 +354,20 @@ async fn a_real_consumer_group_is_listed_described_and_fetched() {
             // tansu 0.6 answers DescribeGroups with empty client id, host, protocol and
             // assignment for every member (librdkafka's own describe sees the same).
             assert_eq!(d.members[0].client_id, "burrow-test-member", "{}", b.name);
-            assert_eq!(d.members[0].assignment.get(&topic), Some(&vec![0]), "{}: {d:?}", b.name);
+            assert_eq!(
+                d.members[0].assignment.get(&topic),
+                Some(&vec![0]),
+                "{}: {d:?}",
+                b.name
+            );
         }
 
         let fetched = c.offset_fetch(&[&group, "no-such-group-x"]).await;
         let offs = fetched[&group].as_ref().unwrap();
-        let p0 = offs.iter().find(|o| o.topic == topic && o.partition == 0).unwrap();
+        let p0 = offs
+            .iter()
+            .find(|o| o.topic == topic && o.partition == 0)
+            .unwrap();
         assert_eq!(p0.offset, 6, "{}", b.name);
         drop(child.stdin.take());
         let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
@@ -293,9 +394,15 @@ async fn a_silent_broker_times_out_and_is_not_reused() {
         reconnect_backoff: Duration::from_millis(10),
         ..ClientConfig::default()
     };
-    let err = KafkaClient::connect(&[addr.clone()], cfg.clone()).await.unwrap_err();
+    let err = KafkaClient::connect(std::slice::from_ref(&addr), cfg.clone())
+        .await
+        .unwrap_err();
     assert!(matches!(err, KafkaError::NoBrokers { .. }), "{err}");
     assert!(err.to_string().contains("timed out"), "{err}");
     let _ = KafkaClient::connect(&[addr], cfg).await.unwrap_err();
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2, "each attempt opens a new connection");
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "each attempt opens a new connection"
+    );
 }

@@ -381,7 +381,10 @@ impl OffsetsRecord<'_> {
 }
 
 /// Decodes one record from its key and value (`None` or empty = tombstone).
-pub fn decode_record<'a>(key: &'a [u8], value: Option<&'a [u8]>) -> Result<OffsetsRecord<'a>, DecodeError> {
+pub fn decode_record<'a>(
+    key: &'a [u8],
+    value: Option<&'a [u8]>,
+) -> Result<OffsetsRecord<'a>, DecodeError> {
     let value = value.filter(|v| !v.is_empty());
     let mut r = Reader::new(key);
     let code = r.i16("key_version")?;
@@ -427,10 +430,18 @@ pub fn decode_offset_commit_value(value: &[u8]) -> Result<OffsetCommitValue<'_>,
     }
     let flexible = version >= 4;
     let offset = r.i64("offset")?;
-    let leader_epoch = if version >= 3 { r.i32("leader_epoch")? } else { -1 };
+    let leader_epoch = if version >= 3 {
+        r.i32("leader_epoch")?
+    } else {
+        -1
+    };
     let metadata = r.string(flexible, "metadata")?;
     let commit_timestamp = r.i64("commit_timestamp")?;
-    let expire_timestamp = if version == 1 { r.i64("expire_timestamp")? } else { -1 };
+    let expire_timestamp = if version == 1 {
+        r.i64("expire_timestamp")?
+    } else {
+        -1
+    };
     if flexible {
         r.tagged_fields("tagged_fields")?;
     }
@@ -467,9 +478,13 @@ pub fn decode_group_metadata_value(value: &[u8]) -> Result<GroupMetadataValue<'_
     } else {
         -1
     };
-    let min_member = if flex { 3 + 4 + 2 + 1 } else { MIN_MEMBER_BYTES };
-    let count = r.array_len(flex, min_member, "no member size")?;
-    let mut members = Vec::with_capacity(count);
+    let min_member = if flex {
+        3 + 4 + 2 + 1
+    } else {
+        MIN_MEMBER_BYTES
+    };
+    let count = r.array_len(flex, "no member size")?;
+    let mut members = Vec::with_capacity(r.capacity(count, min_member));
     for _ in 0..count {
         let member_id = r.string(flex, "member_id")?;
         let group_instance_id = if version >= 3 {
@@ -479,7 +494,11 @@ pub fn decode_group_metadata_value(value: &[u8]) -> Result<GroupMetadataValue<'_
         };
         let client_id = r.string(flex, "client_id")?;
         let client_host = r.string(flex, "client_host")?;
-        let rebalance_timeout = if version >= 1 { r.i32("rebalance_timeout")? } else { -1 };
+        let rebalance_timeout = if version >= 1 {
+            r.i32("rebalance_timeout")?
+        } else {
+            -1
+        };
         let session_timeout = r.i32("session_timeout")?;
         let subscription = r.nullable_bytes(flex, "subscription_bytes")?.unwrap_or(&[]);
         let assignment = r.nullable_bytes(flex, "assignment_bytes")?.unwrap_or(&[]);
@@ -528,16 +547,19 @@ pub fn decode_assignment(bytes: &[u8]) -> Result<Assignment<'_>, DecodeError> {
             DecodeErrorKind::NegativeProtocolVersion(version),
         ));
     }
-    let topics = r.array_len(false, 2 + 4, "assignment_topic_count")?;
-    let mut partitions = Vec::with_capacity(topics);
+    let topics = r.array_len(false, "assignment_topic_count")?;
+    let mut partitions = Vec::with_capacity(r.capacity(topics, 2 + 4));
     for _ in 0..topics {
         let topic = r.string(false, "topic_name")?;
-        let n = r.array_len(false, 4, "assignment_partition_count")?;
-        let mut ids = Vec::with_capacity(n);
+        let n = r.array_len(false, "assignment_partition_count")?;
+        let mut ids = Vec::with_capacity(r.capacity(n, 4));
         for _ in 0..n {
             ids.push(r.i32("assignment_partition_id")?);
         }
-        partitions.push(TopicPartitions { topic, partitions: ids });
+        partitions.push(TopicPartitions {
+            topic,
+            partitions: ids,
+        });
     }
     let user_data = if r.remaining() == 0 {
         None
@@ -561,8 +583,8 @@ pub fn decode_subscription(bytes: &[u8]) -> Result<Subscription<'_>, DecodeError
     }
     let mut r = Reader::new(bytes);
     let version = r.i16("subscription_version")?;
-    let n = r.array_len(false, 2, "subscription_topic_count")?;
-    let mut topics = Vec::with_capacity(n);
+    let n = r.array_len(false, "subscription_topic_count")?;
+    let mut topics = Vec::with_capacity(r.capacity(n, 2));
     for _ in 0..n {
         topics.push(r.string(false, "subscription_topic")?);
     }
@@ -579,7 +601,10 @@ pub fn encode_offset_commit_key(out: &mut Vec<u8>, key: &OffsetCommitKey<'_>) {
 }
 
 /// Appends an offset-commit value in `value.version`'s layout.
-pub fn encode_offset_commit_value(out: &mut Vec<u8>, value: &OffsetCommitValue<'_>) -> Result<(), EncodeError> {
+pub fn encode_offset_commit_value(
+    out: &mut Vec<u8>,
+    value: &OffsetCommitValue<'_>,
+) -> Result<(), EncodeError> {
     let version = value.version;
     if !(0..=4).contains(&version) {
         return Err(EncodeError::UnsupportedVersion {
@@ -614,7 +639,12 @@ pub fn encode_group_metadata_key(out: &mut Vec<u8>, group: &str) {
 
 /// Appends the key of a KIP-848/share/streams record: its type and group id, then `rest` (the
 /// remaining key fields, already encoded, e.g. a member id).
-pub fn encode_coordinator_key(out: &mut Vec<u8>, record_type: RecordType, group: &str, rest: &[u8]) {
+pub fn encode_coordinator_key(
+    out: &mut Vec<u8>,
+    record_type: RecordType,
+    group: &str,
+    rest: &[u8],
+) {
     let mut w = Writer { out };
     w.i16(record_type.code());
     w.string(false, group);
@@ -622,7 +652,10 @@ pub fn encode_coordinator_key(out: &mut Vec<u8>, record_type: RecordType, group:
 }
 
 /// Appends a group-metadata value in `value.version`'s layout.
-pub fn encode_group_metadata_value(out: &mut Vec<u8>, value: &GroupMetadataValue<'_>) -> Result<(), EncodeError> {
+pub fn encode_group_metadata_value(
+    out: &mut Vec<u8>,
+    value: &GroupMetadataValue<'_>,
+) -> Result<(), EncodeError> {
     let version = value.version;
     if !(0..=4).contains(&version) {
         return Err(EncodeError::UnsupportedVersion {
@@ -717,7 +750,7 @@ mod tests {
         assert_eq!(partition_for_group("test-group", 50), 12);
         assert_eq!(partition_for_group("billing", 50), 9); // negative hash -109829509
         assert_eq!(partition_for_group("grüße-☃", 50), 17); // non-ASCII: hashed by UTF-16 unit
-        // A negative hash: "polygenelubricants".hashCode() == Integer.MIN_VALUE -> abs 0.
+                                                            // A negative hash: "polygenelubricants".hashCode() == Integer.MIN_VALUE -> abs 0.
         assert_eq!(partition_for_group("polygenelubricants", 50), 0);
         assert_eq!(partition_for_group("g", 0), 0);
     }
@@ -725,7 +758,10 @@ mod tests {
     #[test]
     fn uvarint_overflow_is_an_error() {
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
-        assert_eq!(r.uvarint("x").unwrap_err().kind, DecodeErrorKind::VarintOverflow);
+        assert_eq!(
+            r.uvarint("x").unwrap_err().kind,
+            DecodeErrorKind::VarintOverflow
+        );
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
         assert_eq!(r.uvarint("x").unwrap(), u32::MAX);
     }

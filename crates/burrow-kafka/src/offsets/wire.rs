@@ -69,7 +69,8 @@ impl<'a> Reader<'a> {
     }
 
     fn utf8(bytes: &'a [u8], field: &'static str) -> Result<&'a str, DecodeError> {
-        std::str::from_utf8(bytes).map_err(|_| DecodeError::new(field, DecodeErrorKind::InvalidUtf8))
+        std::str::from_utf8(bytes)
+            .map_err(|_| DecodeError::new(field, DecodeErrorKind::InvalidUtf8))
     }
 
     /// A nullable string in either encoding: `None` for null.
@@ -101,7 +102,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A string that Kafka never writes as null; a null reads as empty (as Burrow does).
-    pub(crate) fn string(&mut self, flexible: bool, field: &'static str) -> Result<&'a str, DecodeError> {
+    pub(crate) fn string(
+        &mut self,
+        flexible: bool,
+        field: &'static str,
+    ) -> Result<&'a str, DecodeError> {
         Ok(self.nullable_string(flexible, field)?.unwrap_or(""))
     }
 
@@ -119,20 +124,21 @@ impl<'a> Reader<'a> {
         } else {
             match self.i32(field)? {
                 -1 => return Ok(None),
-                n if n < 0 => return Err(DecodeError::new(field, DecodeErrorKind::NegativeLength(n))),
+                n if n < 0 => {
+                    return Err(DecodeError::new(field, DecodeErrorKind::NegativeLength(n)))
+                }
                 n => n as usize,
             }
         };
         self.take(len, field).map(Some)
     }
 
-    /// The element count of an array; null arrays read as empty. The count is checked against
-    /// the bytes left (each element needs at least `min_element_bytes`), so a hostile count never
-    /// makes the decoder reserve memory the input cannot fill.
+    /// The element count of an array; null arrays read as empty. A count above the bytes left
+    /// fails at once; callers reserve at most `remaining / min_element_bytes` elements, so a
+    /// hostile count never makes the decoder reserve memory the input cannot fill.
     pub(crate) fn array_len(
         &mut self,
         flexible: bool,
-        min_element_bytes: usize,
         field: &'static str,
     ) -> Result<usize, DecodeError> {
         let len = if flexible {
@@ -143,20 +149,27 @@ impl<'a> Reader<'a> {
         } else {
             match self.i32(field)? {
                 -1 => return Ok(0),
-                n if n < 0 => return Err(DecodeError::new(field, DecodeErrorKind::NegativeLength(n))),
+                n if n < 0 => {
+                    return Err(DecodeError::new(field, DecodeErrorKind::NegativeLength(n)))
+                }
                 n => n as usize,
             }
         };
-        if len.saturating_mul(min_element_bytes.max(1)) > self.remaining() {
+        if len > self.remaining() {
             return Err(DecodeError::new(
                 field,
                 DecodeErrorKind::Truncated {
-                    needed: len.saturating_mul(min_element_bytes.max(1)),
+                    needed: len,
                     available: self.remaining(),
                 },
             ));
         }
         Ok(len)
+    }
+
+    /// A safe capacity for `count` elements of at least `min_element_bytes` each.
+    pub(crate) fn capacity(&self, count: usize, min_element_bytes: usize) -> usize {
+        count.min(self.remaining() / min_element_bytes.max(1))
     }
 
     /// Skips a tagged-field section (flexible versions), returning how many fields it held.
@@ -200,7 +213,11 @@ impl Writer<'_> {
             None if flexible => self.uvarint(0),
             None => self.i16(-1),
             Some(s) => {
-                let s = if flexible { s } else { truncate_str(s, i16::MAX as usize) };
+                let s = if flexible {
+                    s
+                } else {
+                    truncate_str(s, i16::MAX as usize)
+                };
                 if flexible {
                     self.uvarint(s.len() as u32 + 1);
                 } else {

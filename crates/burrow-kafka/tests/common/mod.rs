@@ -13,7 +13,10 @@ pub struct TestBroker {
 /// (`CI` set), so a CI run can never pass by testing nothing.
 pub fn brokers() -> Vec<TestBroker> {
     let mut out = Vec::new();
-    for (name, var) in [("noida", "BURROW_TEST_NOIDA"), ("tansu", "BURROW_TEST_TANSU")] {
+    for (name, var) in [
+        ("noida", "BURROW_TEST_NOIDA"),
+        ("tansu", "BURROW_TEST_TANSU"),
+    ] {
         match std::env::var(var) {
             Ok(addr) if !addr.is_empty() => out.push(TestBroker { name, addr }),
             _ if std::env::var_os("CI").is_some() => {
@@ -41,6 +44,9 @@ pub fn python() -> Option<String> {
 
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
 }
