@@ -96,7 +96,7 @@ fn kip848_share_and_streams_keys_are_recognised_by_type() {
         (23, RecordType::StreamsGroupCurrentMemberAssignment),
     ] {
         let key = bytes(&[
-            &(code as i16).to_be_bytes(),
+            &code.to_be_bytes(),
             &[0x00, 0x02],
             b"cg",
             &[0x00, 0x02],
