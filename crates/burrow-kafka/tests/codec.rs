@@ -87,7 +87,7 @@ fn group_metadata_key_fixture() {
 #[test]
 fn kip848_share_and_streams_keys_are_recognised_by_type() {
     for (code, ty) in [
-        (3, RecordType::ConsumerGroupMetadata),
+        (3i16, RecordType::ConsumerGroupMetadata),
         (5, RecordType::ConsumerGroupMemberMetadata),
         (8, RecordType::ConsumerGroupCurrentMemberAssignment),
         (11, RecordType::ShareGroupMetadata),
