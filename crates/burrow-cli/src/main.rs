@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod config;
+mod dump;
 mod evaluate;
 mod replay;
 
@@ -27,6 +28,12 @@ enum Command {
     Evaluate(evaluate::Args),
     /// Applies a JSON-lines file of storage events in order and prints the resulting snapshot.
     Replay(replay::Args),
+    /// Prints each record of `__consumer_offsets` as one JSON line (partition, offset, record
+    /// type, decoded key and value): what the group coordinator wrote.
+    ///
+    /// Records that do not decode are printed with an `error` naming the field, and counted.
+    /// A summary of record types goes to stderr at the end.
+    DumpOffsets(dump::Args),
 }
 
 /// Exit code for unusable input (usage, files, config), in the monitoring-plugin convention.
@@ -47,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::DumpOffsets(args) => dump::run(&args),
     };
     match result {
         Ok(code) => code,
