@@ -6,7 +6,8 @@
 #   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
 #   scripts/test-services.sh stop    # stops what start started
 #
-# The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU (host:port) and BURROW_TEST_PYTHON.
+# The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU (host:port), BURROW_TEST_PYTHON and
+# BURROW_TEST_TANSU_BIN (for tests that start their own broker, e.g. with TLS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$PWD/.test-services"
@@ -59,6 +60,7 @@ start() {
 export BURROW_TEST_NOIDA=127.0.0.1:$np
 export BURROW_TEST_TANSU=127.0.0.1:$tp
 export BURROW_TEST_PYTHON=$VENV/bin/python
+export BURROW_TEST_TANSU_BIN=$tansu
 ENV
   echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp" >&2
 }
