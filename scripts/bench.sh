@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks: criterion benches of storage and evaluator, then resident memory of 1M group partitions.
+# Benchmarks: criterion benches of storage, evaluator and decoder, resident memory of 1M group
+# partitions, and Fetch throughput against a local broker (started here) beside confluent-kafka.
 # Usage: scripts/bench.sh [criterion filter]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p burrow-storage --bench storage -- "${@}"
 cargo bench -p burrow-eval --bench eval -- "${@}"
 cargo run --release -q -p burrow-storage --example memory -- 1000000 10
+cargo bench -p burrow-kafka --bench decode -- "${@}"
+# Fetch throughput against a local broker, beside confluent-kafka reading the same topic.
+scripts/test-services.sh start
+trap 'scripts/test-services.sh stop' EXIT
+set -a
+# shellcheck disable=SC1091
+. .test-services/env
+set +a
+cargo bench -p burrow-kafka --bench fetch

@@ -27,6 +27,7 @@
 mod client;
 mod config;
 mod conn;
+mod decompress;
 mod error;
 pub mod offsets;
 mod records;

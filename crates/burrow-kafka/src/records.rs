@@ -3,8 +3,9 @@
 //! records and aborted transactions recognised and left out.
 
 use bytes::{Buf, Bytes};
-use kafka_protocol::compression::{Decompressor, Gzip, Lz4, Snappy, Zstd};
-use kafka_protocol::records::RecordBatchDecoder;
+use kafka_protocol::records::{Compression, RecordBatchDecoder};
+
+use crate::decompress::{decompress, MAX_DECOMPRESSED};
 
 /// One record as a consumer sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +67,12 @@ pub fn decode_records(mut data: Bytes, from_offset: i64, aborted: &[AbortedTxn])
             break; // partial batch at the end of the response
         }
         let mut batch = data.split_to(total);
-        let magic = batch[16] as i8;
+        let Some(&magic) = batch.get(16) else {
+            // Too short to hold even the magic byte: not a batch.
+            out.corrupt_batches += 1;
+            continue;
+        };
+        let magic = magic as i8;
         if magic == 2 {
             if total < 27 {
                 out.corrupt_batches += 1;
@@ -74,7 +80,17 @@ pub fn decode_records(mut data: Bytes, from_offset: i64, aborted: &[AbortedTxn])
             }
             let last_delta = i32::from_be_bytes(arr(&batch[23..27]));
             out.next_offset = Some(base + i64::from(last_delta) + 1);
-            let set = match RecordBatchDecoder::decode(&mut batch) {
+            // kafka-protocol calls this for every batch; uncompressed ones pass through uncopied.
+            let limited = |b: &mut Bytes, c: Compression| -> anyhow::Result<Bytes> {
+                match c {
+                    Compression::None => Ok(std::mem::take(b)),
+                    c => decompress(b, c, MAX_DECOMPRESSED).map_err(anyhow::Error::msg),
+                }
+            };
+            let set = match RecordBatchDecoder::decode_with_custom_compression(
+                &mut batch,
+                Some(limited),
+            ) {
                 Ok(set) => set,
                 Err(e) => {
                     tracing::warn!(offset = base, error = %e, "undecodable record batch skipped");
@@ -186,17 +202,15 @@ fn decode_legacy_entry(
     if depth > 0 {
         return Err("nested compression".into());
     }
-    let mut compressed = value.unwrap_or_default();
-    // kafka-protocol's decompressors take an `anyhow` callback; errors become strings here.
-    let take = |b: &mut Bytes| -> anyhow::Result<Bytes> { Ok(b.copy_to_bytes(b.remaining())) };
-    let inner = match codec {
-        1 => Gzip::decompress(&mut compressed, take),
-        2 => Snappy::decompress(&mut compressed, take),
-        3 => Lz4::decompress(&mut compressed, take),
-        4 => Zstd::decompress(&mut compressed, take),
+    let compressed = value.unwrap_or_default();
+    let codec = match codec {
+        1 => Compression::Gzip,
+        2 => Compression::Snappy,
+        3 => Compression::Lz4,
+        4 => Compression::Zstd,
         c => return Err(format!("unknown compression codec {c}")),
-    }
-    .map_err(|e| format!("decompress: {e}"))?;
+    };
+    let inner = decompress(&compressed, codec, MAX_DECOMPRESSED)?;
     let start = out.len();
     let mut inner = inner;
     while inner.remaining() >= 12 {

@@ -207,3 +207,30 @@ fn a_corrupt_batch_is_counted_and_skipped() {
         .collect();
     assert_eq!(values, vec![&b"good"[..], &b"after"[..]]);
 }
+
+/// Inputs found by `cargo fuzz run fetched_records` that once panicked.
+#[test]
+fn fuzz_regressions() {
+    // A batch length of 0: shorter than the magic byte's position.
+    let crash = [
+        0xba, 0xff, 0xd3, 0x41, 0xff, 0x1b, 0x5b, 0x47, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0x1b,
+    ];
+    let r = decode_records(Bytes::copy_from_slice(&crash), 0, &[]);
+    assert!(r.records.is_empty());
+    for file in std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fuzz-regressions"
+    ))
+    .unwrap()
+    {
+        let data = std::fs::read(file.unwrap().path()).unwrap();
+        let _ = decode_records(
+            Bytes::from(data),
+            0,
+            &[AbortedTxn {
+                producer_id: 1,
+                first_offset: 0,
+            }],
+        );
+    }
+}
