@@ -48,10 +48,12 @@ start() {
   tp="$(free_port)"
   rm -rf "$DIR/noida-data"
   mkdir -p "$DIR/noida-data"
-  "$VENV/bin/noida-db" start --data-dir "$DIR/noida-data" --host 127.0.0.1 --only kafka \
+  # Each server runs in its own session so that stop can end it with every child it spawned
+  # (noida-db's entry point is a Python wrapper around a native server).
+  setsid "$VENV/bin/noida-db" start --data-dir "$DIR/noida-data" --host 127.0.0.1 --only kafka \
     --kafka-port "$np" >"$DIR/noida.log" 2>&1 &
   echo $! >"$DIR/noida.pid"
-  "$tansu" broker --listener-url "tcp://127.0.0.1:$tp" --advertised-listener-url "tcp://127.0.0.1:$tp" \
+  setsid "$tansu" broker --listener-url "tcp://127.0.0.1:$tp" --advertised-listener-url "tcp://127.0.0.1:$tp" \
     --storage-engine memory://tansu/ >"$DIR/tansu.log" 2>&1 &
   echo $! >"$DIR/tansu.pid"
   wait_port 127.0.0.1 "$np" noida-db "$DIR/noida.log"
@@ -68,7 +70,14 @@ ENV
 stop() {
   for name in noida tansu; do
     if [ -f "$DIR/$name.pid" ]; then
-      kill "$(cat "$DIR/$name.pid")" 2>/dev/null || true
+      local pid
+      pid="$(cat "$DIR/$name.pid")"
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL -- "-$pid" 2>/dev/null || true
       rm -f "$DIR/$name.pid"
     fi
   done
