@@ -270,6 +270,22 @@ fn str_bytes(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
 }
 
+/// One partition of an OffsetFetch response (its two layouts, per group from v8 and top-level
+/// before, carry the same fields).
+fn committed(
+    topic: &TopicName,
+    partition: i32,
+    offset: i64,
+    metadata: &Option<StrBytes>,
+) -> CommittedOffset {
+    CommittedOffset {
+        topic: topic.0.to_string(),
+        partition,
+        offset,
+        metadata: metadata.as_ref().map(|m| m.to_string()).unwrap_or_default(),
+    }
+}
+
 fn server_err(api: &'static str, code: i16, message: Option<&StrBytes>) -> KafkaError {
     KafkaError::server(api, code, message.map(|m| m.to_string()))
 }
@@ -376,6 +392,18 @@ impl KafkaClient {
     async fn broker(&self, id: i32) -> Result<Arc<BrokerConnection>> {
         let addr = self.broker_addr(id)?;
         self.slot_conn(&addr).await
+    }
+
+    /// The connection to a partition's leader, per the cached metadata.
+    async fn leader(&self, topic: &str, partition: i32) -> Result<Arc<BrokerConnection>> {
+        let leader =
+            self.metadata()
+                .leader(topic, partition)
+                .ok_or_else(|| KafkaError::NoLeader {
+                    topic: topic.to_string(),
+                    partition,
+                })?;
+        self.broker(leader).await
     }
 
     /// Any live broker: known brokers first, then the bootstrap list.
@@ -501,23 +529,25 @@ impl KafkaClient {
                 let res = client
                     .list_offsets_on(leader, &parts, spec, isolation)
                     .await;
-                (parts, res)
+                (leader, parts, res)
             });
         }
         while let Some(joined) = tasks.join_next().await {
-            let Ok((parts, res)) = joined else { continue };
+            let Ok((leader, parts, res)) = joined else {
+                continue;
+            };
             match res {
                 Ok(found) => out.extend(found),
                 Err(e) => {
-                    let msg = e.to_string();
+                    let source = Arc::new(e);
                     for (topic, partition) in parts {
                         out.push(PartitionOffset {
                             topic,
                             partition,
-                            result: Err(KafkaError::Protocol {
-                                broker: String::new(),
+                            result: Err(KafkaError::RequestFailed {
                                 api: "ListOffsets",
-                                message: msg.clone(),
+                                broker_id: leader,
+                                source: source.clone(),
                             }),
                         });
                     }
@@ -613,14 +643,7 @@ impl KafkaClient {
         offset: i64,
         opts: FetchOptions,
     ) -> Result<FetchResult> {
-        let leader =
-            self.metadata()
-                .leader(topic, partition)
-                .ok_or_else(|| KafkaError::NoLeader {
-                    topic: topic.to_string(),
-                    partition,
-                })?;
-        let conn = self.broker(leader).await?;
+        let conn = self.leader(topic, partition).await?;
         let version = conn.version::<FetchRequest>(FETCH_MAX)?;
         let mut fp = FetchPartition::default();
         fp.partition = partition;
@@ -841,14 +864,14 @@ impl KafkaClient {
             match self.offset_fetch_on(coord, &groups).await {
                 Ok(found) => out.extend(found),
                 Err(e) => {
-                    let msg = e.to_string();
+                    let source = Arc::new(e);
                     for g in groups {
                         out.insert(
                             g,
-                            Err(KafkaError::Protocol {
-                                broker: String::new(),
+                            Err(KafkaError::RequestFailed {
                                 api: "OffsetFetch",
-                                message: msg.clone(),
+                                broker_id: coord,
+                                source: source.clone(),
                             }),
                         );
                     }
@@ -884,14 +907,15 @@ impl KafkaClient {
                     Err(KafkaError::server("OffsetFetch", g.error_code, None))
                 } else {
                     Ok(g.topics
-                        .into_iter()
+                        .iter()
                         .flat_map(|t| {
-                            let topic = t.name.0.to_string();
-                            t.partitions.into_iter().map(move |p| CommittedOffset {
-                                topic: topic.clone(),
-                                partition: p.partition_index,
-                                offset: p.committed_offset,
-                                metadata: p.metadata.map(|m| m.to_string()).unwrap_or_default(),
+                            t.partitions.iter().map(|p| {
+                                committed(
+                                    &t.name,
+                                    p.partition_index,
+                                    p.committed_offset,
+                                    &p.metadata,
+                                )
                             })
                         })
                         .collect())
@@ -899,24 +923,33 @@ impl KafkaClient {
                 out.insert(g.group_id.0.to_string(), res);
             }
         } else {
+            if version < 2 {
+                // "All topics" (a null topic list) exists from v2 (Kafka 0.10.2).
+                return Err(KafkaError::UnsupportedApi {
+                    broker: conn.addr().to_string(),
+                    api: "OffsetFetch",
+                    broker_versions: format!("..{version}"),
+                });
+            }
             for g in groups {
                 let mut req = OffsetFetchRequest::default();
                 req.group_id = GroupId(str_bytes(g));
-                req.topics = None; // all topics (v2+)
-                let resp = conn.send_version(&req, version.max(2)).await?;
+                req.topics = None; // all topics
+                let resp = conn.send_version(&req, version).await?;
                 let res = if resp.error_code != 0 {
                     Err(KafkaError::server("OffsetFetch", resp.error_code, None))
                 } else {
                     Ok(resp
                         .topics
-                        .into_iter()
+                        .iter()
                         .flat_map(|t| {
-                            let topic = t.name.0.to_string();
-                            t.partitions.into_iter().map(move |p| CommittedOffset {
-                                topic: topic.clone(),
-                                partition: p.partition_index,
-                                offset: p.committed_offset,
-                                metadata: p.metadata.map(|m| m.to_string()).unwrap_or_default(),
+                            t.partitions.iter().map(|p| {
+                                committed(
+                                    &t.name,
+                                    p.partition_index,
+                                    p.committed_offset,
+                                    &p.metadata,
+                                )
                             })
                         })
                         .collect())
@@ -937,14 +970,7 @@ impl KafkaClient {
         records: &[(Option<Bytes>, Option<Bytes>)],
         compression: Compression,
     ) -> Result<i64> {
-        let leader =
-            self.metadata()
-                .leader(topic, partition)
-                .ok_or_else(|| KafkaError::NoLeader {
-                    topic: topic.to_string(),
-                    partition,
-                })?;
-        let conn = self.broker(leader).await?;
+        let conn = self.leader(topic, partition).await?;
         let version = conn.version::<ProduceRequest>(PRODUCE_MAX)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

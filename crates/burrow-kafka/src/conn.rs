@@ -310,7 +310,7 @@ fn encode_request<R: Request>(
     version: i16,
     correlation_id: i32,
     client_id: &StrBytes,
-) -> anyhow_compat::Result<Bytes> {
+) -> anyhow::Result<Bytes> {
     let header = RequestHeader::default()
         .with_request_api_key(R::KEY)
         .with_request_api_version(version)
@@ -325,17 +325,9 @@ fn encode_request<R: Request>(
     Ok(buf.freeze())
 }
 
-fn decode_response<R: Request>(
-    body: &mut Bytes,
-    version: i16,
-) -> anyhow_compat::Result<R::Response> {
+fn decode_response<R: Request>(body: &mut Bytes, version: i16) -> anyhow::Result<R::Response> {
     ResponseHeader::decode(body, R::Response::header_version(version))?;
-    Ok(R::Response::decode(body, version)?)
-}
-
-/// kafka-protocol's encoders return `anyhow::Result`; this alias keeps that type out of our API.
-mod anyhow_compat {
-    pub(crate) type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+    R::Response::decode(body, version)
 }
 
 async fn write_loop(
@@ -457,12 +449,11 @@ impl Setup<'_> {
         version: i16,
     ) -> Result<R::Response> {
         let api = api_name(R::KEY);
-        let proto =
-            |e: Box<dyn std::error::Error + Send + Sync>, addr: &str| KafkaError::Protocol {
-                broker: addr.to_string(),
-                api,
-                message: e.to_string(),
-            };
+        let proto = |e: anyhow::Error, addr: &str| KafkaError::Protocol {
+            broker: addr.to_string(),
+            api,
+            message: e.to_string(),
+        };
         let id = self.next_id;
         self.next_id += 1;
         let frame =

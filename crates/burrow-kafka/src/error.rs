@@ -94,6 +94,18 @@ pub enum KafkaError {
         /// What failed.
         message: String,
     },
+    /// A request carrying several partitions or groups failed as a whole; each of them reports
+    /// this, sharing the one underlying error.
+    #[error("{api} to broker {broker_id} failed")]
+    RequestFailed {
+        /// The API.
+        api: &'static str,
+        /// The broker the request went to.
+        broker_id: i32,
+        /// The failure.
+        #[source]
+        source: std::sync::Arc<KafkaError>,
+    },
     /// A partition has no leader in the current metadata.
     #[error("no leader known for {topic}/{partition}")]
     NoLeader {
@@ -141,6 +153,7 @@ impl KafkaError {
                             | E::CoordinatorNotAvailable
                     )
                 }),
+            Self::RequestFailed { source, .. } => source.needs_metadata_refresh(),
             Self::NoLeader { .. }
             | Self::UnknownBroker(_)
             | Self::ConnectionClosed { .. }

@@ -134,7 +134,10 @@ pub fn decode_records(mut data: Bytes, from_offset: i64, aborted: &[AbortedTxn])
                     out.corrupt_batches += 1;
                 }
             }
-            out.records.retain(|r| r.offset >= from_offset);
+            // Only this entry's records can start below the fetch offset; filter just those.
+            let tail = out.records.split_off(before);
+            out.records
+                .extend(tail.into_iter().filter(|r| r.offset >= from_offset));
         }
     }
     out

@@ -101,9 +101,10 @@ pub enum EncodeError {
 /// The record types of `__consumer_offsets` keys (the int16 at the start of every key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
+#[repr(i16)]
 pub enum RecordType {
     /// 0: offset commit written by Kafka before 0.10 (same layout as 1).
-    LegacyOffsetCommit,
+    LegacyOffsetCommit = 0,
     /// 1: offset commit.
     OffsetCommit,
     /// 2: classic group metadata (members and assignments).
@@ -188,12 +189,9 @@ impl RecordType {
             .copied()
     }
 
-    /// The int16 written at the start of the key.
+    /// The int16 written at the start of the key (variants are numbered in Kafka's order).
     pub fn code(self) -> i16 {
-        RECORD_TYPES
-            .iter()
-            .position(|t| *t == self)
-            .map_or(-1, |i| i as i16)
+        self as i16
     }
 
     /// Kafka's schema name of the key, without the `Key` suffix (for logs and `dump-offsets`).
@@ -418,16 +416,34 @@ pub fn decode_record<'a>(
     }
 }
 
-/// Decodes an offset-commit value (versions 0–4).
-pub fn decode_offset_commit_value(value: &[u8]) -> Result<OffsetCommitValue<'_>, DecodeError> {
-    let mut r = Reader::new(value);
+/// Value versions 0 to 4 are defined for both value schemas (4 is flexible).
+const VALUE_VERSIONS: std::ops::RangeInclusive<i16> = 0..=4;
+
+/// Reads a value's leading version and checks it is one of [`VALUE_VERSIONS`].
+fn value_version(r: &mut Reader<'_>) -> Result<i16, DecodeError> {
     let version = r.i16("value_version")?;
-    if !(0..=4).contains(&version) {
+    if !VALUE_VERSIONS.contains(&version) {
         return Err(DecodeError::new(
             "value_version",
             DecodeErrorKind::UnsupportedVersion(version),
         ));
     }
+    Ok(version)
+}
+
+/// Checks that `version` of `record` can be encoded.
+fn encodable_version(record: &'static str, version: i16) -> Result<i16, EncodeError> {
+    if VALUE_VERSIONS.contains(&version) {
+        Ok(version)
+    } else {
+        Err(EncodeError::UnsupportedVersion { record, version })
+    }
+}
+
+/// Decodes an offset-commit value (versions 0–4).
+pub fn decode_offset_commit_value(value: &[u8]) -> Result<OffsetCommitValue<'_>, DecodeError> {
+    let mut r = Reader::new(value);
+    let version = value_version(&mut r)?;
     let flexible = version >= 4;
     let offset = r.i64("offset")?;
     let leader_epoch = if version >= 3 {
@@ -461,13 +477,7 @@ const MIN_MEMBER_BYTES: usize = 2 * 3 + 4 + 4 * 2;
 /// Decodes a classic group-metadata value (versions 0–4). Field names in errors follow Burrow's.
 pub fn decode_group_metadata_value(value: &[u8]) -> Result<GroupMetadataValue<'_>, DecodeError> {
     let mut r = Reader::new(value);
-    let version = r.i16("value_version")?;
-    if !(0..=4).contains(&version) {
-        return Err(DecodeError::new(
-            "value_version",
-            DecodeErrorKind::UnsupportedVersion(version),
-        ));
-    }
+    let version = value_version(&mut r)?;
     let flex = version >= 4;
     let protocol_type = r.string(flex, "protocol_type")?;
     let generation = r.i32("generation")?;
@@ -605,13 +615,7 @@ pub fn encode_offset_commit_value(
     out: &mut Vec<u8>,
     value: &OffsetCommitValue<'_>,
 ) -> Result<(), EncodeError> {
-    let version = value.version;
-    if !(0..=4).contains(&version) {
-        return Err(EncodeError::UnsupportedVersion {
-            record: "OffsetCommitValue",
-            version,
-        });
-    }
+    let version = encodable_version("OffsetCommitValue", value.version)?;
     let flexible = version >= 4;
     let mut w = Writer { out };
     w.i16(version);
@@ -656,13 +660,7 @@ pub fn encode_group_metadata_value(
     out: &mut Vec<u8>,
     value: &GroupMetadataValue<'_>,
 ) -> Result<(), EncodeError> {
-    let version = value.version;
-    if !(0..=4).contains(&version) {
-        return Err(EncodeError::UnsupportedVersion {
-            record: "GroupMetadataValue",
-            version,
-        });
-    }
+    let version = encodable_version("GroupMetadataValue", value.version)?;
     let flex = version >= 4;
     let mut w = Writer { out };
     w.i16(version);
@@ -753,6 +751,16 @@ mod tests {
                                                             // A negative hash: "polygenelubricants".hashCode() == Integer.MIN_VALUE -> abs 0.
         assert_eq!(partition_for_group("polygenelubricants", 50), 0);
         assert_eq!(partition_for_group("g", 0), 0);
+    }
+
+    #[test]
+    fn record_type_codes_follow_kafkas_numbering() {
+        for code in 0..24i16 {
+            let ty = RecordType::from_code(code).expect("defined");
+            assert_eq!(ty.code(), code, "{ty:?}");
+        }
+        assert_eq!(RecordType::from_code(24), None);
+        assert_eq!(RecordType::from_code(-1), None);
     }
 
     #[test]
