@@ -9,6 +9,7 @@ mod config;
 mod dump;
 mod evaluate;
 mod replay;
+mod serve;
 
 /// Kafka consumer lag monitoring without thresholds: a Rust reimplementation of LinkedIn's Burrow.
 #[derive(Debug, Parser)]
@@ -20,6 +21,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs Burrow: reads `__consumer_offsets` and broker end offsets from every configured
+    /// cluster and serves the v3 HTTP API and /metrics. Stops on SIGINT, SIGTERM or SIGQUIT.
+    ///
+    /// Exit code: 0 after a signal, 1 when the configuration is bad or a start step fails.
+    Serve(serve::Args),
     /// Evaluates the groups of a storage snapshot and prints their statuses (Burrow's status
     /// objects, all partitions) as a JSON array.
     ///
@@ -52,6 +58,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Serve(args) => serve::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::DumpOffsets(args) => dump::run(&args),

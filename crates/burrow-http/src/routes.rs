@@ -1,0 +1,484 @@
+//! Routing and handlers: Burrow's httprouter table, answered without a socket.
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CONTENT_TYPE, LOCATION};
+use hyper::{Method, Response, StatusCode};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use burrow_core::{ConsumerGroupStatus, ConsumerTopics, DeleteGroupEvent, Status};
+
+use crate::{Api, LogLevel};
+
+/// The response type of every handler.
+pub type HttpResponse = Response<Full<Bytes>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Admin,
+    Ready,
+    Metrics,
+    Clusters,
+    Cluster,
+    Topics,
+    Topic,
+    TopicConsumers,
+    Consumers,
+    Consumer,
+    ConsumerStatus,
+    ConsumerLag,
+    ConsumerTopic,
+    Config,
+    ConfigList(Kind),
+    ConfigModule(Kind),
+    LogLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Storage,
+    Evaluator,
+    Cluster,
+    Consumer,
+    Notifier,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Storage => "storage",
+            Kind::Evaluator => "evaluator",
+            Kind::Cluster => "cluster",
+            Kind::Consumer => "consumer",
+            Kind::Notifier => "notifier",
+        }
+    }
+}
+
+/// Every path, with the methods it answers.
+fn table() -> Vec<(&'static str, Route, &'static [Method])> {
+    const GET: &[Method] = &[Method::GET];
+    const GET_DELETE: &[Method] = &[Method::GET, Method::DELETE];
+    const DELETE: &[Method] = &[Method::DELETE];
+    const GET_POST: &[Method] = &[Method::GET, Method::POST];
+    let mut t = vec![
+        ("/burrow/admin", Route::Admin, GET),
+        ("/burrow/admin/ready", Route::Ready, GET),
+        ("/metrics", Route::Metrics, GET),
+        ("/v3/kafka", Route::Clusters, GET),
+        ("/v3/kafka/{cluster}", Route::Cluster, GET),
+        ("/v3/kafka/{cluster}/topic", Route::Topics, GET),
+        ("/v3/kafka/{cluster}/topic/{topic}", Route::Topic, GET),
+        (
+            "/v3/kafka/{cluster}/topic/{topic}/consumers",
+            Route::TopicConsumers,
+            GET,
+        ),
+        ("/v3/kafka/{cluster}/consumer", Route::Consumers, GET),
+        (
+            "/v3/kafka/{cluster}/consumer/{consumer}",
+            Route::Consumer,
+            GET_DELETE,
+        ),
+        (
+            "/v3/kafka/{cluster}/consumer/{consumer}/status",
+            Route::ConsumerStatus,
+            GET,
+        ),
+        (
+            "/v3/kafka/{cluster}/consumer/{consumer}/lag",
+            Route::ConsumerLag,
+            GET,
+        ),
+        (
+            "/v3/kafka/{cluster}/consumer/{consumer}/topic/{topic}",
+            Route::ConsumerTopic,
+            DELETE,
+        ),
+        ("/v3/config", Route::Config, GET),
+        ("/v3/admin/loglevel", Route::LogLevel, GET_POST),
+    ];
+    for (list, module, kind) in [
+        (
+            "/v3/config/storage",
+            "/v3/config/storage/{name}",
+            Kind::Storage,
+        ),
+        (
+            "/v3/config/evaluator",
+            "/v3/config/evaluator/{name}",
+            Kind::Evaluator,
+        ),
+        (
+            "/v3/config/cluster",
+            "/v3/config/cluster/{name}",
+            Kind::Cluster,
+        ),
+        (
+            "/v3/config/consumer",
+            "/v3/config/consumer/{name}",
+            Kind::Consumer,
+        ),
+        (
+            "/v3/config/notifier",
+            "/v3/config/notifier/{name}",
+            Kind::Notifier,
+        ),
+    ] {
+        t.push((list, Route::ConfigList(kind), GET));
+        t.push((module, Route::ConfigModule(kind), GET));
+    }
+    t
+}
+
+type Router = matchit::Router<(Route, &'static [Method])>;
+
+fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let mut r = Router::new();
+        for (path, route, methods) in table() {
+            // The table is fixed and has no conflicting paths (checked by a test).
+            let _ = r.insert(path, (route, methods));
+        }
+        r
+    })
+}
+
+#[derive(Serialize)]
+struct RequestInfo<'a> {
+    url: &'a str,
+    host: &'a str,
+}
+
+/// Body of `/status` and `/lag`: serialized straight from the evaluation, no JSON tree.
+#[derive(Serialize)]
+struct StatusBody<'a> {
+    error: bool,
+    message: &'static str,
+    status: &'a ConsumerGroupStatus,
+    request: RequestInfo<'a>,
+}
+
+#[derive(Serialize)]
+struct DetailBody<'a> {
+    error: bool,
+    message: &'static str,
+    topics: &'a ConsumerTopics,
+    request: RequestInfo<'a>,
+}
+
+/// Keys of notifier `extras` whose values are never shown.
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["key", "token", "secret", "pass", "auth", "credential"]
+        .iter()
+        .any(|s| k.contains(s))
+}
+
+impl Api {
+    /// Answers one request: `path` is the URL path (percent-encoded as received), `body` the
+    /// request body (read only by `POST /v3/admin/loglevel`).
+    pub fn respond(&self, method: &Method, path: &str, body: &[u8]) -> HttpResponse {
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+        let path = decoded.as_ref();
+        let router = router();
+        let Ok(found) = router.at(path) else {
+            // httprouter: redirect to the path with (or without) a trailing slash if that exists.
+            let other = match path.strip_suffix('/') {
+                Some(p) if !p.is_empty() => p.to_string(),
+                Some(_) => String::new(),
+                None => format!("{path}/"),
+            };
+            if !other.is_empty() && router.at(&other).is_ok() {
+                let code = if *method == Method::GET {
+                    StatusCode::MOVED_PERMANENTLY
+                } else {
+                    StatusCode::PERMANENT_REDIRECT
+                };
+                return plain(code, "", Some(&other));
+            }
+            // Go's http.Error: plain text, no CORS header.
+            return plain(
+                StatusCode::NOT_FOUND,
+                "{\"error\":true,\"message\":\"invalid request type\",\"result\":{}}\n",
+                None,
+            );
+        };
+        let (route, methods) = *found.value;
+        if !methods.contains(method) {
+            let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n", None);
+            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            if let Ok(v) = HeaderValue::from_str(&format!("{}, OPTIONS", allow.join(", "))) {
+                resp.headers_mut().insert(ALLOW, v);
+            }
+            return resp;
+        }
+        let p = |name: &str| found.params.get(name).unwrap_or_default();
+        let req = RequestInfo {
+            url: path,
+            host: &self.inner.host,
+        };
+        let inner = &self.inner;
+        match route {
+            Route::Admin => self.text(StatusCode::OK, "GOOD"),
+            Route::Ready => {
+                if inner.readiness.is_ready() {
+                    self.text(StatusCode::OK, "READY")
+                } else {
+                    self.text(StatusCode::SERVICE_UNAVAILABLE, "STARTING")
+                }
+            }
+            Route::Metrics => match &inner.metrics {
+                Some(m) => {
+                    let mut resp = Response::new(Full::new(m.scrape()));
+                    resp.headers_mut().insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                    );
+                    resp
+                }
+                None => self.error(StatusCode::NOT_FOUND, "metrics are not enabled", &req),
+            },
+            Route::Clusters => {
+                let clusters = inner.storage.fetch_clusters();
+                self.ok(json!({"error": false, "message": "cluster list returned", "clusters": clusters, "request": req}))
+            }
+            Route::Cluster => self.module(Kind::Cluster, p("cluster"), &req),
+            Route::Topics => match inner.storage.fetch_topics(p("cluster")) {
+                Some(topics) => self.ok(json!({"error": false, "message": "topic list returned", "topics": topics, "request": req})),
+                None => self.error(StatusCode::NOT_FOUND, "cluster not found", &req),
+            },
+            Route::Topic => match inner.storage.fetch_topic(p("cluster"), p("topic")) {
+                Some(offsets) => self.ok(json!({"error": false, "message": "topic offsets returned", "offsets": offsets, "request": req})),
+                None => self.error(StatusCode::NOT_FOUND, "cluster or topic not found", &req),
+            },
+            Route::TopicConsumers => {
+                match inner.storage.fetch_consumers_for_topic(p("cluster"), p("topic")) {
+                    Some(groups) => self.ok(json!({"error": false, "message": "consumers of topic returned", "consumers": groups, "request": req})),
+                    None => self.error(StatusCode::NOT_FOUND, "cluster not found", &req),
+                }
+            }
+            Route::Consumers => match inner.storage.fetch_consumers(p("cluster")) {
+                Some(groups) => self.ok(json!({"error": false, "message": "consumer list returned", "consumers": groups, "request": req})),
+                None => self.error(StatusCode::NOT_FOUND, "cluster not found", &req),
+            },
+            Route::Consumer if *method == Method::DELETE => {
+                self.delete(p("cluster"), p("consumer"), None, &req)
+            }
+            Route::Consumer => {
+                let now = (inner.clock)();
+                match inner.storage.fetch_consumer(now, p("cluster"), p("consumer")) {
+                    Some(topics) => self.serialize(
+                        StatusCode::OK,
+                        &DetailBody {
+                            error: false,
+                            message: "consumer detail returned",
+                            topics: &topics,
+                            request: req,
+                        },
+                    ),
+                    None => self.error(StatusCode::NOT_FOUND, "cluster or consumer not found", &req),
+                }
+            }
+            Route::ConsumerTopic => {
+                self.delete(p("cluster"), p("consumer"), Some(p("topic")), &req)
+            }
+            Route::ConsumerStatus | Route::ConsumerLag => {
+                let now = (inner.clock)();
+                let (cluster, group) = (p("cluster"), p("consumer"));
+                let evaluation = inner.evaluator.evaluation(now, cluster, group);
+                let filtered;
+                let status: &ConsumerGroupStatus = match (&evaluation, route) {
+                    (Some(s), Route::ConsumerLag) => s,
+                    (Some(s), _) => {
+                        filtered = s.without_ok_partitions();
+                        &filtered
+                    }
+                    (None, _) => {
+                        filtered = ConsumerGroupStatus::not_found(cluster, group);
+                        &filtered
+                    }
+                };
+                // NOTFOUND: 404 with error=false and the full status object (Burrow's reply).
+                let code = if status.status == Status::NotFound {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::OK
+                };
+                self.serialize(
+                    code,
+                    &StatusBody {
+                        error: false,
+                        message: "consumer status returned",
+                        status,
+                        request: req,
+                    },
+                )
+            }
+            Route::Config => {
+                let mut body = serde_json::Map::new();
+                body.insert("error".into(), Value::Bool(false));
+                body.insert("message".into(), "main config returned".into());
+                body.insert("request".into(), json!(req));
+                for (k, v) in &inner.config.main {
+                    body.insert(k.clone(), v.clone());
+                }
+                self.ok(Value::Object(body))
+            }
+            Route::ConfigList(kind) => {
+                let names: Vec<&str> = self.modules(kind).iter().map(|(n, _)| n.as_str()).collect();
+                self.ok(json!({"error": false, "message": "module list returned", "request": req, "coordinator": kind.name(), "modules": names}))
+            }
+            Route::ConfigModule(kind) => self.module(kind, p("name"), &req),
+            Route::LogLevel if *method == Method::POST => {
+                #[derive(serde::Deserialize)]
+                struct Body {
+                    level: String,
+                }
+                match serde_json::from_slice::<Body>(body) {
+                    Err(_) => self.error(StatusCode::BAD_REQUEST, "could not decode message body", &req),
+                    Ok(b) => match LogLevel::parse(&b.level) {
+                        None => self.error(StatusCode::NOT_FOUND, "unknown log level", &req),
+                        Some(level) => {
+                            inner.log_level.set_level(level);
+                            tracing::info!(level = level.as_str(), "log level set through the API");
+                            self.ok(json!({"error": false, "message": "set log level", "request": req}))
+                        }
+                    },
+                }
+            }
+            Route::LogLevel => {
+                let level = inner.log_level.level().as_str();
+                self.ok(json!({"error": false, "message": "log level returned", "level": level, "request": req}))
+            }
+        }
+    }
+
+    fn modules(&self, kind: Kind) -> &[(String, Value)] {
+        let c = &self.inner.config;
+        match kind {
+            Kind::Storage => &c.storage,
+            Kind::Evaluator => &c.evaluator,
+            Kind::Cluster => &c.cluster,
+            Kind::Consumer => &c.consumer,
+            Kind::Notifier => &c.notifier,
+        }
+    }
+
+    fn module(&self, kind: Kind, name: &str, req: &RequestInfo<'_>) -> HttpResponse {
+        let Some((_, module)) = self.modules(kind).iter().find(|(n, _)| n == name) else {
+            let message = format!("{} module not found", kind.name());
+            return self.error(StatusCode::NOT_FOUND, &message, req);
+        };
+        let mut module = module.clone();
+        if kind == Kind::Notifier {
+            if let Some(Value::Object(extra)) = module.get_mut("extra") {
+                for (k, v) in extra.iter_mut() {
+                    if is_secret_key(k) {
+                        *v = Value::String("REDACTED".into());
+                    }
+                }
+            }
+        }
+        let message = format!("{} module detail returned", kind.name());
+        self.ok(json!({"error": false, "message": message, "module": module, "request": req}))
+    }
+
+    fn delete(
+        &self,
+        cluster: &str,
+        group: &str,
+        topic: Option<&str>,
+        req: &RequestInfo<'_>,
+    ) -> HttpResponse {
+        let _ = self.inner.storage.delete_group(&DeleteGroupEvent {
+            cluster: cluster.to_string(),
+            group: group.to_string(),
+            topic: topic.map(str::to_string),
+        });
+        self.ok(json!({"error": false, "message": "consumer group removed", "request": req}))
+    }
+
+    fn error(&self, code: StatusCode, message: &str, req: &RequestInfo<'_>) -> HttpResponse {
+        self.serialize(
+            code,
+            &json!({"error": true, "message": message, "request": req}),
+        )
+    }
+
+    fn ok(&self, body: Value) -> HttpResponse {
+        self.serialize(StatusCode::OK, &body)
+    }
+
+    fn serialize<T: Serialize>(&self, code: StatusCode, body: &T) -> HttpResponse {
+        let (code, bytes) = match serde_json::to_vec(body) {
+            Ok(mut b) => {
+                b.push(b'\n');
+                (code, b)
+            }
+            Err(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                b"{\"error\":true,\"message\":\"could not encode JSON\",\"result\":{}}\n".to_vec(),
+            ),
+        };
+        let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+        *resp.status_mut() = code;
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.cors(&mut resp);
+        resp
+    }
+
+    fn text(&self, code: StatusCode, body: &'static str) -> HttpResponse {
+        let mut resp = plain(code, body, None);
+        self.cors(&mut resp);
+        resp
+    }
+
+    fn cors(&self, resp: &mut HttpResponse) {
+        if let Some(origin) = &self.inner.allow_origin {
+            if let Ok(v) = HeaderValue::from_str(origin) {
+                resp.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            }
+        }
+    }
+}
+
+fn plain(code: StatusCode, body: &'static str, location: Option<&str>) -> HttpResponse {
+    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *resp.status_mut() = code;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Some(l) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+        resp.headers_mut().insert(LOCATION, l);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_no_conflicts() {
+        let mut r = Router::new();
+        for (path, route, methods) in table() {
+            r.insert(path, (route, methods))
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+    }
+
+    #[test]
+    fn secret_keys() {
+        assert!(is_secret_key("api_key"));
+        assert!(is_secret_key("Slack-Token"));
+        assert!(!is_secret_key("app"));
+        assert!(!is_secret_key("fabric"));
+    }
+}

@@ -1,0 +1,125 @@
+//! Serving the API on a listener: HTTP/1.1 with keep-alive, optional TLS, graceful shutdown.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::{Api, HttpError};
+
+/// Largest request body read (only `POST /v3/admin/loglevel` has one).
+const MAX_BODY: usize = 64 * 1024;
+
+/// How a listener serves.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// TLS for this listener (`[httpserver.X] tls`).
+    pub tls: Option<TlsAcceptor>,
+    /// Burrow's `timeout`: time allowed to read a request's headers, and to finish open
+    /// connections at shutdown. Zero means Burrow's default, 300 s.
+    pub timeout: Duration,
+}
+
+async fn handle(
+    api: Api,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let mut r = Response::new(Full::new(Bytes::from_static(b"request body too large\n")));
+            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(r);
+        }
+    };
+    Ok(api.respond(&parts.method, parts.uri.path(), &body))
+}
+
+/// Serves `api` on `listener` until `shutdown` resolves, then stops accepting and waits (up to
+/// `timeout`) for open requests to finish.
+pub async fn serve(
+    listener: TcpListener,
+    api: Api,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), HttpError> {
+    let timeout = if options.timeout.is_zero() {
+        Duration::from_secs(300)
+    } else {
+        options.timeout
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: log, pause, go on.
+                    tracing::warn!(listener = %addr, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let api = api.clone();
+        let service = service_fn(move |req| handle(api.clone(), req));
+        match &options.tls {
+            None => {
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let http = http.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
+                    let conn = http.serve_connection(TokioIo::new(tls), service);
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(timeout) => {
+            tracing::warn!(listener = %addr, "connections still open after {timeout:?}; closing them");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,581 @@
+//! Burrow's consumer module of class `kafka`: reads every partition of `__consumer_offsets`
+//! concurrently and turns each record into storage writes.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::IntCounter;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, info, warn};
+
+use burrow_core::{
+    ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOwnerEvent, DeleteGroupEvent,
+    OffsetTombstoneEvent,
+};
+use burrow_kafka::offsets::{decode_assignment, decode_record, DecodeErrorKind, OffsetsRecord};
+use burrow_kafka::{
+    ClientConfig, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
+};
+use burrow_storage::{DropReason, GroupFilter, Outcome, Storage};
+
+use crate::cluster::Refresher;
+use crate::{now_ms, IngestMetrics};
+
+/// Settings of one `[consumer.<name>]` module of class `kafka`.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Module name; Burrow's own progress is stored as group `burrow-<name>`.
+    pub name: String,
+    /// The cluster (storage key) the offsets belong to.
+    pub cluster: String,
+    /// Brokers to read the offsets topic from.
+    pub servers: Vec<String>,
+    /// Client settings from the client profile.
+    pub client: ClientConfig,
+    /// Topic to read (`offsets-topic`).
+    pub offsets_topic: String,
+    /// Start every partition at its end instead of its start (`start-latest`).
+    pub start_latest: bool,
+    /// With `start_latest`: also read each partition from its start up to where it ended at start.
+    pub backfill_earliest: bool,
+    /// The module's group allowlist and denylist (offset commits only, as in Burrow).
+    pub filter: GroupFilter,
+}
+
+impl ConsumerSettings {
+    /// Burrow's pseudo-group for this module's own progress.
+    pub fn self_group(&self) -> String {
+        format!("burrow-{}", self.name)
+    }
+}
+
+/// A running consumer module.
+pub struct ConsumerHandle {
+    name: String,
+    ready: watch::Receiver<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ConsumerHandle {
+    /// The module's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Becomes true once every partition has been read up to where it ended when the module
+    /// started (with `start-latest` and `backfill-earliest`: once the backfill is done).
+    pub fn ready(&self) -> watch::Receiver<bool> {
+        self.ready.clone()
+    }
+
+    /// Stops the module.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// Starts a consumer module. It waits for `cluster_ready` (broker offsets must be stored before
+/// commits can be, decision 6), connects (retrying while the brokers are unreachable), waits for
+/// the offsets topic to exist, then reads every partition.
+pub fn start(
+    settings: ConsumerSettings,
+    storage: Arc<Storage>,
+    metrics: IngestMetrics,
+    refresher: Option<Refresher>,
+    cluster_ready: watch::Receiver<bool>,
+) -> ConsumerHandle {
+    let (ready_tx, ready) = watch::channel(false);
+    let name = settings.name.clone();
+    let task = tokio::spawn(run(
+        settings,
+        storage,
+        metrics,
+        refresher,
+        cluster_ready,
+        ready_tx,
+    ));
+    ConsumerHandle { name, ready, task }
+}
+
+/// Turns records into storage writes. Shared by the partition readers of one module.
+pub struct Processor {
+    cluster: String,
+    self_group: String,
+    offsets_topic: String,
+    filter: GroupFilter,
+    storage: Arc<Storage>,
+    metrics: IngestMetrics,
+    module: String,
+    refresher: Option<Refresher>,
+    read: IntCounter,
+    skipped_filtered: IntCounter,
+    skipped_protocol: IntCounter,
+    skipped_unsupported: IntCounter,
+    skipped_decode: IntCounter,
+}
+
+impl Processor {
+    /// A processor for the module described by `settings`.
+    pub fn new(
+        settings: &ConsumerSettings,
+        storage: Arc<Storage>,
+        metrics: IngestMetrics,
+        refresher: Option<Refresher>,
+    ) -> Self {
+        let name = settings.name.as_str();
+        let skipped = |reason: &str| metrics.records_skipped.with_label_values(&[name, reason]);
+        Processor {
+            cluster: settings.cluster.clone(),
+            self_group: settings.self_group(),
+            offsets_topic: settings.offsets_topic.clone(),
+            filter: settings.filter.clone(),
+            read: metrics.records_read.with_label_values(&[name]),
+            skipped_filtered: skipped("group_filtered"),
+            skipped_protocol: skipped("not_consumer_protocol"),
+            skipped_unsupported: skipped("unsupported_record_type"),
+            skipped_decode: skipped("decode_error"),
+            module: name.to_string(),
+            storage,
+            metrics,
+            refresher,
+        }
+    }
+
+    /// Processes the records of one fetch from `partition`, in order, at `now_ms`.
+    pub fn process(&self, now_ms: i64, partition: i32, records: &[FetchedRecord]) {
+        let Some(last) = records.last() else { return };
+        self.read.inc_by(records.len() as u64);
+        for rec in records {
+            self.record(now_ms, rec);
+        }
+        // Burrow's own progress as the pseudo-group `burrow-<module>`. Burrow writes it for every
+        // record; one write per fetch (its last record) keeps the same end state at a fraction of
+        // the cost.
+        let outcome = self.storage.set_consumer_offset(
+            now_ms,
+            &ConsumerOffsetEvent {
+                cluster: self.cluster.clone(),
+                group: self.self_group.clone(),
+                topic: self.offsets_topic.clone(),
+                partition,
+                offset: last.offset + 1,
+                order: last.offset,
+                timestamp: now_ms,
+            },
+        );
+        if let Outcome::Dropped(r) = outcome {
+            self.dropped(r, false);
+        }
+    }
+
+    fn dropped(&self, reason: DropReason, early_refresh: bool) {
+        self.metrics
+            .writes_dropped
+            .with_label_values(&[&self.module, reason.as_str()])
+            .inc();
+        if early_refresh
+            && matches!(
+                reason,
+                DropReason::UnknownTopic
+                    | DropReason::UnknownPartition
+                    | DropReason::NoBrokerOffset
+            )
+        {
+            if let Some(r) = &self.refresher {
+                r.request();
+            }
+        }
+    }
+
+    fn record(&self, now_ms: i64, rec: &FetchedRecord) {
+        let Some(key) = rec.key.as_deref() else {
+            self.skipped_decode.inc();
+            self.metrics
+                .decode_errors
+                .with_label_values(&[&self.module, "key"])
+                .inc();
+            return;
+        };
+        let decoded = match decode_record(key, rec.value.as_deref()) {
+            Ok(d) => d,
+            Err(e) => {
+                if matches!(e.kind, DecodeErrorKind::UnknownRecordType(_)) {
+                    self.skipped_unsupported.inc();
+                } else {
+                    self.skipped_decode.inc();
+                    self.metrics
+                        .decode_errors
+                        .with_label_values(&[&self.module, e.field])
+                        .inc();
+                    debug!(consumer = %self.module, offset = rec.offset, error = %e, "record skipped");
+                }
+                return;
+            }
+        };
+        match decoded {
+            OffsetsRecord::OffsetCommit { key, value } => {
+                if !self.filter.accepts(key.group) {
+                    self.skipped_filtered.inc();
+                    return;
+                }
+                let outcome = match value {
+                    // Decision 4: a tombstone removes the partition from the group.
+                    None => self.storage.offset_tombstone(&OffsetTombstoneEvent {
+                        cluster: self.cluster.clone(),
+                        group: key.group.to_string(),
+                        topic: key.topic.to_string(),
+                        partition: key.partition,
+                    }),
+                    Some(v) => self.storage.set_consumer_offset(
+                        now_ms,
+                        &ConsumerOffsetEvent {
+                            cluster: self.cluster.clone(),
+                            group: key.group.to_string(),
+                            topic: key.topic.to_string(),
+                            partition: key.partition,
+                            offset: v.offset,
+                            order: rec.offset,
+                            timestamp: v.commit_timestamp,
+                        },
+                    ),
+                };
+                if let Outcome::Dropped(r) = outcome {
+                    self.dropped(r, value.is_some());
+                }
+            }
+            OffsetsRecord::GroupMetadata { group, value: None } => {
+                let _ = self.storage.delete_group(&DeleteGroupEvent {
+                    cluster: self.cluster.clone(),
+                    group: group.to_string(),
+                    topic: None,
+                });
+            }
+            OffsetsRecord::GroupMetadata {
+                group,
+                value: Some(v),
+            } => {
+                if v.protocol_type != "consumer" {
+                    self.skipped_protocol.inc();
+                    return;
+                }
+                if v.members.is_empty() {
+                    let _ = self.storage.clear_consumer_owners(&ClearOwnersEvent {
+                        cluster: self.cluster.clone(),
+                        group: group.to_string(),
+                    });
+                    return;
+                }
+                for m in &v.members {
+                    let assignment = match decode_assignment(m.assignment) {
+                        Ok(a) => a,
+                        Err(e) => {
+                            // As Burrow: a member that fails stops the record.
+                            self.metrics
+                                .decode_errors
+                                .with_label_values(&[&self.module, e.field])
+                                .inc();
+                            debug!(consumer = %self.module, group, error = %e, "assignment skipped");
+                            return;
+                        }
+                    };
+                    for tp in &assignment.partitions {
+                        for p in &tp.partitions {
+                            let outcome = self.storage.set_consumer_owner(&ConsumerOwnerEvent {
+                                cluster: self.cluster.clone(),
+                                group: group.to_string(),
+                                topic: tp.topic.to_string(),
+                                partition: *p,
+                                owner: m.client_host.to_string(),
+                                client_id: m.client_id.to_string(),
+                            });
+                            if let Outcome::Dropped(r) = outcome {
+                                self.dropped(r, true);
+                            }
+                        }
+                    }
+                }
+            }
+            // KIP-848, share-group, streams-group and transaction records: recognised, not stored.
+            _ => self.skipped_unsupported.inc(),
+        }
+    }
+}
+
+/// Counts partitions still reading their initial backlog; flips `ready` when none are left.
+struct Backlog {
+    pending: AtomicUsize,
+    ready: watch::Sender<bool>,
+    gauge: prometheus::IntGauge,
+}
+
+impl Backlog {
+    fn done_one(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.gauge.set(1);
+            let _ = self.ready.send(true);
+        }
+    }
+}
+
+async fn connect(settings: &ConsumerSettings) -> KafkaClient {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match KafkaClient::connect(&settings.servers, settings.client.clone()).await {
+            Ok(c) => return c,
+            Err(e) => {
+                warn!(consumer = %settings.name, error = %e, "cannot connect; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Offsets of every partition, retried until all are known.
+async fn offsets(
+    client: &KafkaClient,
+    name: &str,
+    tps: &[(String, i32)],
+    spec: OffsetSpec,
+) -> BTreeMap<i32, i64> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let mut out = BTreeMap::new();
+        let mut failed = None;
+        for o in client
+            .list_offsets(tps, spec, IsolationLevel::ReadCommitted)
+            .await
+        {
+            match o.result {
+                Ok(v) => {
+                    out.insert(o.partition, v);
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        match failed {
+            None => return out,
+            Some(e) => {
+                warn!(consumer = name, error = %e, "listing offsets of the offsets topic failed; retrying");
+                if e.needs_metadata_refresh() {
+                    let _ = client.refresh_metadata().await;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn run(
+    settings: ConsumerSettings,
+    storage: Arc<Storage>,
+    metrics: IngestMetrics,
+    refresher: Option<Refresher>,
+    mut cluster_ready: watch::Receiver<bool>,
+    ready: watch::Sender<bool>,
+) {
+    let gauge = metrics.backlog_ready.with_label_values(&[&settings.name]);
+    gauge.set(0);
+    // Decision 6: broker offsets first, so that the backlog's commits are not dropped.
+    let _ = cluster_ready.wait_for(|r| *r).await;
+    let client = connect(&settings).await;
+    let topic = settings.offsets_topic.clone();
+    // Burrow lists the partitions once and never looks again (linkedin/Burrow#326); this module
+    // waits for the topic to appear.
+    let mut announced = false;
+    let partitions: Vec<i32> = loop {
+        let md = client.metadata();
+        if let Some(t) = md.topics.get(&topic).filter(|t| !t.partitions.is_empty()) {
+            break t.partitions.keys().copied().collect();
+        }
+        if !announced {
+            info!(consumer = %settings.name, topic = %topic, "the offsets topic does not exist yet; waiting for it");
+            announced = true;
+            // Nothing to read yet, so nothing holds readiness back.
+            gauge.set(1);
+            let _ = ready.send(true);
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        if let Err(e) = client.refresh_metadata().await {
+            debug!(consumer = %settings.name, error = %e, "metadata refresh failed");
+        }
+    };
+    info!(consumer = %settings.name, topic = %topic, partitions = partitions.len(), "reading the offsets topic");
+    let tps: Vec<(String, i32)> = partitions.iter().map(|p| (topic.clone(), *p)).collect();
+    let ends = offsets(&client, &settings.name, &tps, OffsetSpec::Latest).await;
+    let earliest = offsets(&client, &settings.name, &tps, OffsetSpec::Earliest).await;
+
+    let backfill = settings.start_latest && settings.backfill_earliest;
+    let backlog = Arc::new(Backlog {
+        pending: AtomicUsize::new(partitions.len() + 1),
+        ready,
+        gauge,
+    });
+    let processor = Arc::new(Processor::new(
+        &settings,
+        storage,
+        metrics.clone(),
+        refresher,
+    ));
+    let fetch_errors = metrics.fetch_errors.with_label_values(&[&settings.name]);
+    let mut tasks = JoinSet::new();
+    for p in partitions {
+        let end = ends.get(&p).copied().unwrap_or(0);
+        let start = earliest.get(&p).copied().unwrap_or(0);
+        let reader = Reader {
+            client: client.clone(),
+            topic: topic.clone(),
+            partition: p,
+            processor: processor.clone(),
+            fetch_errors: fetch_errors.clone(),
+        };
+        if settings.start_latest {
+            if backfill && start < end {
+                // Burrow skips a partition holding a single record here; this reads it.
+                let (r, b) = (reader.clone(), backlog.clone());
+                tasks.spawn(async move { r.read(start, Some(end), Some(b)).await });
+            } else {
+                backlog.done_one();
+            }
+            tasks.spawn(async move { reader.read(end, None, None).await });
+        } else {
+            let b = backlog.clone();
+            tasks.spawn(async move { reader.read_with_backlog(start, end, b).await });
+        }
+    }
+    backlog.done_one();
+    while tasks.join_next().await.is_some() {}
+}
+
+#[derive(Clone)]
+struct Reader {
+    client: KafkaClient,
+    topic: String,
+    partition: i32,
+    processor: Arc<Processor>,
+    fetch_errors: IntCounter,
+}
+
+impl Reader {
+    async fn read_with_backlog(self, start: i64, backlog_end: i64, backlog: Arc<Backlog>) {
+        if start >= backlog_end {
+            backlog.done_one();
+            self.read(start, None, None).await;
+        } else {
+            self.read_until(start, backlog_end, None, Some(backlog))
+                .await;
+        }
+    }
+
+    async fn read(self, start: i64, stop_at: Option<i64>, backlog: Option<Arc<Backlog>>) {
+        match stop_at {
+            Some(end) => self.read_until(start, end, Some(end), backlog).await,
+            None => self.read_until(start, i64::MAX, None, backlog).await,
+        }
+    }
+
+    /// Reads from `start`; `backlog` is released once the position reaches `backlog_end`;
+    /// reading stops at `stop_at` when given.
+    async fn read_until(
+        self,
+        start: i64,
+        backlog_end: i64,
+        stop_at: Option<i64>,
+        mut backlog: Option<Arc<Backlog>>,
+    ) {
+        let opts = FetchOptions {
+            isolation: IsolationLevel::ReadCommitted,
+            ..FetchOptions::default()
+        };
+        let mut offset = start;
+        let mut failures = 0u32;
+        loop {
+            if offset >= backlog_end {
+                if let Some(b) = backlog.take() {
+                    b.done_one();
+                }
+            }
+            if stop_at.is_some_and(|s| offset >= s) {
+                return;
+            }
+            let fetched = self
+                .client
+                .fetch(&self.topic, self.partition, offset, opts)
+                .await;
+            match fetched {
+                Ok(r) => {
+                    if failures > 0 {
+                        info!(topic = %self.topic, partition = self.partition, "fetching again after {failures} failures");
+                    }
+                    failures = 0;
+                    let now = now_ms();
+                    let records: &[FetchedRecord] = match stop_at {
+                        Some(s) => {
+                            let n = r.read.records.partition_point(|rec| rec.offset < s);
+                            &r.read.records[..n]
+                        }
+                        None => &r.read.records,
+                    };
+                    self.processor.process(now, self.partition, records);
+                    match r.read.next_offset {
+                        Some(n) if n > offset => offset = n,
+                        _ => {
+                            // Nothing complete here: the end of the log (or, read committed, an
+                            // open transaction). The backlog present at start is read.
+                            let stable = if r.last_stable_offset >= 0 {
+                                r.last_stable_offset
+                            } else {
+                                r.high_watermark
+                            };
+                            if offset >= stable {
+                                if let Some(b) = backlog.take() {
+                                    b.done_one();
+                                }
+                                if stop_at.is_some() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.fetch_errors.inc();
+                    failures += 1;
+                    if is_out_of_range(&e) {
+                        // Retention removed what we were about to read: go on from the log start.
+                        let earliest = self
+                            .client
+                            .list_offsets(
+                                &[(self.topic.clone(), self.partition)],
+                                OffsetSpec::Earliest,
+                                IsolationLevel::ReadCommitted,
+                            )
+                            .await
+                            .into_iter()
+                            .next()
+                            .and_then(|o| o.result.ok());
+                        if let Some(start) = earliest {
+                            warn!(topic = %self.topic, partition = self.partition, offset, start, "offset out of range; going on from the log start");
+                            offset = start.max(offset.min(start));
+                            continue;
+                        }
+                    }
+                    if failures == 1 || failures % 50 == 0 {
+                        warn!(topic = %self.topic, partition = self.partition, error = %e, failures, "fetch failed; retrying");
+                    }
+                    let delay = Duration::from_millis(100u64 << failures.min(6));
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+}
+
+fn is_out_of_range(e: &KafkaError) -> bool {
+    matches!(e, KafkaError::Server { code: 1, .. })
+}

@@ -1,0 +1,34 @@
+//! Burrow's ingestion modules: where storage's data comes from.
+//!
+//! - [`cluster`]: the cluster module (`[cluster.<name>]`, class `kafka`). Reads topic metadata
+//!   every `topic-refresh` and every partition's end offset every `offset-refresh` (ListOffsets,
+//!   one request per leader broker, all at once), removes deleted topics, and optionally reaps
+//!   groups Kafka no longer lists.
+//! - [`consumer`]: the consumer module of class `kafka` (`[consumer.<name>]`). Reads every
+//!   partition of `__consumer_offsets` concurrently (read committed), decodes each record and
+//!   writes commits, owners, tombstones and Burrow's own progress to storage.
+//!
+//! Both run as tokio tasks and write straight into a shared [`burrow_storage::Storage`].
+//! [`IngestMetrics`] counts what they read, skip and fail at.
+
+pub mod cluster;
+pub mod consumer;
+mod metrics;
+
+pub use metrics::IngestMetrics;
+
+/// Errors setting up ingestion.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// A metric could not be registered (a name registered twice).
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
