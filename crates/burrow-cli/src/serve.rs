@@ -186,7 +186,10 @@ fn init_logging(config: &Config, format: LogFormat) -> Result<Arc<TracingLevel>>
             .flatten_event(true)
             .with_writer(std::io::stdout)
             .boxed(),
-        (None, false) => fmt.with_writer(std::io::stdout).boxed(),
+        (None, false) => fmt
+            .with_ansi(std::io::stdout().is_terminal())
+            .with_writer(std::io::stdout)
+            .boxed(),
     };
     tracing_subscriber::registry()
         .with(filter)

@@ -452,6 +452,9 @@ async fn run(
     while tasks.join_next().await.is_some() {}
 }
 
+/// Shortest time between two fetches of a partition that returned nothing.
+const IDLE_PAUSE: Duration = Duration::from_millis(250);
+
 #[derive(Clone)]
 struct Reader {
     client: KafkaClient,
@@ -503,10 +506,18 @@ impl Reader {
             if stop_at.is_some_and(|s| offset >= s) {
                 return;
             }
+            let asked = tokio::time::Instant::now();
             let fetched = self
                 .client
                 .fetch(&self.topic, self.partition, offset, opts)
                 .await;
+            if fetched.as_ref().is_ok_and(|r| r.read.records.is_empty())
+                && asked.elapsed() < IDLE_PAUSE
+            {
+                // Some brokers answer an empty fetch at once instead of waiting `max_wait`:
+                // pause so that idle partitions do not spin.
+                tokio::time::sleep(IDLE_PAUSE - asked.elapsed()).await;
+            }
             match fetched {
                 Ok(r) => {
                     if failures > 0 {
