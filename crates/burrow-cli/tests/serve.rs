@@ -1,0 +1,401 @@
+//! `burrow-cli serve` end to end on the real brokers: topics produced to, commit and group
+//! records written into `__consumer_offsets`, and groups going OK, WARN, STOP, STALL and REWIND
+//! through the HTTP API and /metrics. Also: the example config loads, bad configs exit 1 naming
+//! the key, SIGTERM stops cleanly and removes the pidfile.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use burrow_kafka::offsets::{
+    self, Assignment, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue,
+    TopicPartitions,
+};
+use burrow_kafka::{ClientConfig, Compression, KafkaClient};
+use bytes::Bytes;
+use serde_json::Value;
+
+fn brokers() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (name, var) in [("noida", "BURROW_TEST_NOIDA"), ("tansu", "BURROW_TEST_TANSU")] {
+        match std::env::var(var) {
+            Ok(a) if !a.is_empty() => out.push((name, a)),
+            _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
+            _ => eprintln!("skipping {name}: {var} not set"),
+        }
+    }
+    out
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// A minimal HTTP/1.1 request; returns status and body.
+fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.split(' ').nth(1)?.parse().ok()?;
+    let body = raw.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
+    let (status, body) = http(port, "GET", path)?;
+    Some((status, serde_json::from_str(&body).ok()?))
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, config: &str) -> Server {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let config = config.replace("@PORT@", &port.to_string()).replace("@DIR@", dir.to_str().unwrap());
+        std::fs::write(dir.join("burrow.toml"), config).unwrap();
+        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
+            .args(["serve", "--config"])
+            .arg(dir.join("burrow.toml"))
+            .args(["--log-format", "text"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Server { child, port, dir: dir.to_path_buf() }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
+    }
+
+    /// Polls `path` until `check` accepts the reply.
+    fn wait_for(&self, what: &str, path: &str, check: impl Fn(u16, &Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Some((status, v)) = get_json(self.port, path) {
+                if check(status, &v) {
+                    return v;
+                }
+                last = Some((status, v));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("{what}: {path} never matched; last reply {last:?}\nserver log:\n{}", self.log());
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Kafka {
+    client: KafkaClient,
+    partitions: i32,
+}
+
+impl Kafka {
+    async fn connect(addr: &str) -> Kafka {
+        let client = KafkaClient::connect(&[addr.to_string()], ClientConfig::default()).await.unwrap();
+        if !client.metadata().topics.contains_key("__consumer_offsets") {
+            client.create_topic("__consumer_offsets", 50, 1).await.unwrap();
+        }
+        let partitions = client.refresh_metadata().await.unwrap().topics["__consumer_offsets"].partitions.len() as i32;
+        Kafka { client, partitions }
+    }
+
+    /// A one-partition topic holding `n` records (one per batch: tansu miscounts multi-record
+    /// batches).
+    async fn topic(&self, name: &str, n: usize) {
+        self.client.create_topic(name, 1, 1).await.unwrap();
+        for _ in 0..60 {
+            if self.client.refresh_metadata().await.unwrap().leader(name, 0).is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.produce(name, n).await;
+    }
+
+    async fn produce(&self, topic: &str, n: usize) {
+        for _ in 0..n {
+            self.client
+                .produce(topic, 0, &[(None, Some(Bytes::from_static(b"x")))], Compression::None)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Writes an offset commit for `group` where Kafka would: its `__consumer_offsets` partition.
+    async fn commit(&self, group: &str, topic: &str, offset: i64, timestamp: i64) {
+        let (mut k, mut v) = (Vec::new(), Vec::new());
+        offsets::encode_offset_commit_key(&mut k, &OffsetCommitKey { version: 1, group, topic, partition: 0 });
+        offsets::encode_offset_commit_value(
+            &mut v,
+            &OffsetCommitValue { version: 3, offset, leader_epoch: 0, metadata: "", commit_timestamp: timestamp, expire_timestamp: -1 },
+        )
+        .unwrap();
+        self.write(group, k, Some(v)).await;
+    }
+
+    async fn write(&self, group: &str, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let p = offsets::partition_for_group(group, self.partitions);
+        self.client
+            .produce("__consumer_offsets", p, &[(Some(Bytes::from(key)), value.map(Bytes::from))], Compression::None)
+            .await
+            .unwrap();
+    }
+
+    /// Group metadata: one member owning partition 0 of `topic`.
+    async fn owner(&self, group: &str, topic: &str) {
+        let mut assignment = Vec::new();
+        offsets::encode_assignment(
+            &mut assignment,
+            &Assignment { version: 0, partitions: vec![TopicPartitions { topic, partitions: vec![0] }], user_data: None },
+        );
+        let (mut k, mut v) = (Vec::new(), Vec::new());
+        offsets::encode_group_metadata_key(&mut k, group);
+        offsets::encode_group_metadata_value(
+            &mut v,
+            &GroupMetadataValue {
+                version: 3,
+                protocol_type: "consumer",
+                generation: 1,
+                protocol: Some("range"),
+                leader: Some("m1"),
+                current_state_timestamp: now_ms(),
+                members: vec![MemberMetadata {
+                    member_id: "m1",
+                    group_instance_id: None,
+                    client_id: "client-1",
+                    client_host: "/127.0.0.1",
+                    rebalance_timeout: 30000,
+                    session_timeout: 10000,
+                    subscription: &[],
+                    assignment: &assignment,
+                }],
+            },
+        )
+        .unwrap();
+        self.write(group, k, Some(v)).await;
+    }
+}
+
+fn config(addr: &str) -> String {
+    format!(
+        r#"
+[general]
+pidfile = "@DIR@/burrow.pid"
+[cluster.local]
+class-name = "kafka"
+servers = ["{addr}"]
+offset-refresh = 1
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["{addr}"]
+group-denylist = "^ignored-"
+[storage.default]
+intervals = 3
+[evaluator.default]
+expire-cache = 1
+[httpserver.default]
+address = "127.0.0.1:@PORT@"
+"#
+    )
+}
+
+fn status_of(v: &Value) -> &str {
+    v["status"]["status"].as_str().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_go_ok_warn_stop_stall_rewind_through_the_api() {
+    for (name, addr) in brokers() {
+        let kafka = Kafka::connect(&addr).await;
+        let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
+        let t = |s: &str| format!("{s}-{id}");
+        for s in ["ok", "stop", "stall", "rewind", "warn"] {
+            kafka.topic(&t(s), 100).await;
+        }
+        let now = now_ms();
+        // OK: caught up. Owner from group metadata.
+        for (i, o) in [90, 95, 100].iter().enumerate() {
+            kafka.commit(&t("g-ok"), &t("ok"), *o, now - 20_000 + i as i64 * 10_000).await;
+        }
+        kafka.owner(&t("g-ok"), &t("ok")).await;
+        // STOP: lagging, last commit ten minutes ago, window span 20 s.
+        for (i, o) in [40, 45, 50].iter().enumerate() {
+            kafka.commit(&t("g-stop"), &t("stop"), *o, now - 620_000 + i as i64 * 10_000).await;
+        }
+        // STALL: lagging, the same offset committed again and again, recently.
+        for i in 0..3 {
+            kafka.commit(&t("g-stall"), &t("stall"), 60, now - 120_000 + i * 60_000).await;
+        }
+        // REWIND: the offset went back and has not recovered.
+        for (i, o) in [50, 60, 40].iter().enumerate() {
+            kafka.commit(&t("g-rewind"), &t("rewind"), *o, now - 120_000 + i as i64 * 60_000).await;
+        }
+        // Filtered by the consumer denylist: never stored.
+        kafka.commit(&format!("ignored-{id}"), &t("ok"), 100, now).await;
+
+        let dir = std::env::temp_dir().join(format!("burrow-serve-{id}"));
+        let mut server = Server::start(&dir, &config(&addr));
+        let port = server.port;
+        server.wait_for("readiness", "/v3/kafka", |s, _| s == 200);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http(port, "GET", "/burrow/admin/ready").map(|r| r.0) != Some(200) {
+            assert!(Instant::now() < deadline, "never ready\n{}", server.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+
+        let lag = |g: &str| format!("/v3/kafka/local/consumer/{}/lag", t(g));
+        let v = server.wait_for("OK", &lag("g-ok"), |s, v| s == 200 && status_of(v) == "OK" && v["status"]["partitions"][0]["owner"] == "/127.0.0.1");
+        assert_eq!(v["status"]["partitions"][0]["client_id"], "client-1");
+        assert_eq!(v["status"]["totallag"], 0);
+        let v = server.wait_for("STOP", &lag("g-stop"), |s, v| s == 200 && v["status"]["partitions"][0]["status"] == "STOP");
+        assert_eq!(status_of(&v), "ERR");
+        assert_eq!(v["status"]["partitions"][0]["current_lag"], 50);
+        server.wait_for("STALL", &lag("g-stall"), |s, v| s == 200 && v["status"]["partitions"][0]["status"] == "STALL");
+        server.wait_for("REWIND", &lag("g-rewind"), |s, v| s == 200 && v["status"]["partitions"][0]["status"] == "REWIND");
+
+        // WARN: the broker moves ahead faster than the group commits; lag grows at every commit.
+        let mut offset = 20;
+        for i in 0..3i64 {
+            kafka.produce(&t("warn"), 20).await;
+            let want = 120 + 20 * i;
+            server.wait_for("broker offset", &format!("/v3/kafka/local/topic/{}", t("warn")), |s, v| s == 200 && v["offsets"][0] == want);
+            offset += 5;
+            kafka.commit(&t("g-warn"), &t("warn"), offset, now - 120_000 + i * 60_000).await;
+            server.wait_for("commit stored", &format!("/v3/kafka/local/consumer/{}", t("g-warn")), |s, v| {
+                s == 200 && v["topics"][t("warn")][0]["offsets"][2]["offset"] == offset
+            });
+        }
+        let v = server.wait_for("WARN", &lag("g-warn"), |s, v| s == 200 && status_of(v) == "WARN");
+        // Lags at commit time: 120-25, 140-30, 160-35.
+        assert_eq!(v["status"]["partitions"][0]["start"]["lag"], 95, "{v}");
+        assert_eq!(v["status"]["partitions"][0]["end"]["lag"], 125, "{v}");
+
+        // NOTFOUND: 404 with error=false.
+        let (s, v) = get_json(port, &format!("/v3/kafka/local/consumer/nope-{id}/status")).unwrap();
+        assert_eq!((s, &v["error"], status_of(&v)), (404, &Value::Bool(false), "NOTFOUND"));
+        let (_, v) = get_json(port, "/v3/kafka/local/consumer").unwrap();
+        let groups: Vec<&str> = v["consumers"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+        assert!(groups.contains(&"burrow-local"), "Burrow's own progress group: {groups:?}");
+        assert!(!groups.iter().any(|g| g.starts_with("ignored-")), "{groups:?}");
+
+        // /metrics, evaluated in the background.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, m) = http(port, "GET", "/metrics").unwrap();
+            let stop = format!("burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{}\"}} 3", t("g-stop"));
+            let ok = format!("burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{}\"}} 1", t("g-ok"));
+            if m.contains(&stop) && m.contains(&ok) && m.contains("burrow_consumer_records_read_total{consumer=\"local\"}") {
+                assert!(m.contains("burrow_cluster_offset_refresh_timestamp_seconds{cluster=\"local\"}"));
+                break;
+            }
+            assert!(Instant::now() < deadline, "metrics never showed the groups:\n{m}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+
+        // Decision 4: an offset tombstone removes the partition, and with it the group.
+        let mut k = Vec::new();
+        offsets::encode_offset_commit_key(&mut k, &OffsetCommitKey { version: 1, group: &t("g-stall"), topic: &t("stall"), partition: 0 });
+        kafka.write(&t("g-stall"), k, None).await;
+        server.wait_for("offset tombstone", &format!("/v3/kafka/local/consumer/{}", t("g-stall")), |s, _| s == 404);
+        // A group tombstone deletes the group.
+        let mut k = Vec::new();
+        offsets::encode_group_metadata_key(&mut k, &t("g-rewind"));
+        kafka.write(&t("g-rewind"), k, None).await;
+        server.wait_for("group tombstone", &format!("/v3/kafka/local/consumer/{}", t("g-rewind")), |s, _| s == 404);
+
+        // Decision 6: a commit for a topic created after start is stored after an early refresh,
+        // long before topic-refresh (60 s).
+        kafka.topic(&t("late"), 10).await;
+        kafka.commit(&t("g-late"), &t("late"), 5, now_ms()).await;
+        let started = Instant::now();
+        loop {
+            kafka.commit(&t("g-late"), &t("late"), 5, now_ms()).await;
+            if get_json(port, &format!("/v3/kafka/local/consumer/{}", t("g-late"))).is_some_and(|(s, _)| s == 200) {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "late topic never stored\n{}", server.log());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        assert!(dir.join("burrow.pid").exists());
+        let status = server.terminate();
+        assert!(status.success(), "exit {status:?}\n{}", server.log());
+        assert!(!dir.join("burrow.pid").exists(), "pidfile removed at exit");
+        assert!(server.log().contains("Stopped Burrow"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn example_config() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/burrow-example.toml")
+}
+
+#[test]
+fn burrows_example_config_loads() {
+    let out = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(example_config())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn bad_config_exits_1_naming_the_key() {
+    let dir = std::env::temp_dir().join(format!("burrow-badconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (text, env, key) in [
+        ("[cluster.local]\nclass-name = \"kafka\"\nservers = [\"k:1\"]\noffset-refresh = \"x\"\n", None, "cluster.local.offset-refresh"),
+        ("[cluster.local]\nclass-name = \"kafka\"\nservers = [\"k:1\"]\n[consumer.c]\nclass-name = \"kafka\"\ncluster = \"LOCAL\"\nservers = [\"k:1\"]\n", None, "consumer.c.cluster"),
+        ("[cluster.local]\nclass-name = \"kafka\"\nservers = [\"k:1\"]\n", Some(("BURROW_CLUSTER_LOCAL_TOPIC_REFRESH", "soon")), "BURROW_CLUSTER_LOCAL_TOPIC_REFRESH"),
+    ] {
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_burrow-cli"));
+        cmd.args(["serve", "--config"]).arg(&path).stdout(Stdio::null());
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(key), "{key} not named in: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
