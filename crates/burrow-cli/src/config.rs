@@ -1331,8 +1331,14 @@ mod tests {
         }
         let keys: Vec<&String> = view.main.keys().collect();
         assert_eq!(keys, ["general", "logging", "zookeeper", "httpserver"]);
-        assert_eq!(view.storage[0].1, sample("get-v3-config-storage-detail.json")["module"]);
-        assert_eq!(view.notifier[0].1, sample("get-v3-config-notifier-http-detail.json")["module"]);
+        assert_eq!(
+            view.storage[0].1,
+            sample("get-v3-config-storage-detail.json")["module"]
+        );
+        assert_eq!(
+            view.notifier[0].1,
+            sample("get-v3-config-notifier-http-detail.json")["module"]
+        );
         let mut cluster = sample("get-v3-kafka-cluster.json")["module"].clone();
         cluster["servers"] = json!(c.cluster_modules[0].1.servers);
         assert_eq!(view.cluster[0].1, cluster);
@@ -1367,7 +1373,9 @@ mod tests {
         )
         .unwrap();
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let p = dir.join("../burrow-http/tests/samples/get-v3-kafka-cluster-tls-sasl-profile-fragment.json");
+        let p = dir.join(
+            "../burrow-http/tests/samples/get-v3-kafka-cluster-tls-sasl-profile-fragment.json",
+        );
         let want: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
         let view = c.view();
         assert_eq!(view.cluster[0].1["client-profile"], want);

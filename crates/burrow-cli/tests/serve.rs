@@ -20,7 +20,10 @@ use serde_json::Value;
 
 fn brokers() -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    for (name, var) in [("noida", "BURROW_TEST_NOIDA"), ("tansu", "BURROW_TEST_TANSU")] {
+    for (name, var) in [
+        ("noida", "BURROW_TEST_NOIDA"),
+        ("tansu", "BURROW_TEST_TANSU"),
+    ] {
         match std::env::var(var) {
             Ok(a) if !a.is_empty() => out.push((name, a)),
             _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
@@ -31,18 +34,29 @@ fn brokers() -> Vec<(&'static str, String)> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 /// A minimal HTTP/1.1 request; returns status and body.
 fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = String::new();
     s.read_to_string(&mut raw).ok()?;
     let status = raw.split(' ').nth(1)?.parse().ok()?;
@@ -65,7 +79,9 @@ impl Server {
     fn start(dir: &Path, config: &str) -> Server {
         std::fs::create_dir_all(dir).unwrap();
         let port = free_port();
-        let config = config.replace("@PORT@", &port.to_string()).replace("@DIR@", dir.to_str().unwrap());
+        let config = config
+            .replace("@PORT@", &port.to_string())
+            .replace("@DIR@", dir.to_str().unwrap());
         std::fs::write(dir.join("burrow.toml"), config).unwrap();
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
@@ -76,7 +92,11 @@ impl Server {
             .stderr(log)
             .spawn()
             .unwrap();
-        Server { child, port, dir: dir.to_path_buf() }
+        Server {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
     }
 
     fn log(&self) -> String {
@@ -96,17 +116,26 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("{what}: {path} never matched; last reply {last:?}\nserver log:\n{}", self.log());
+        panic!(
+            "{what}: {path} never matched; last reply {last:?}\nserver log:\n{}",
+            self.log()
+        );
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
             }
-            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "serve did not stop on SIGTERM\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -126,11 +155,18 @@ struct Kafka {
 
 impl Kafka {
     async fn connect(addr: &str) -> Kafka {
-        let client = KafkaClient::connect(&[addr.to_string()], ClientConfig::default()).await.unwrap();
+        let client = KafkaClient::connect(&[addr.to_string()], ClientConfig::default())
+            .await
+            .unwrap();
         if !client.metadata().topics.contains_key("__consumer_offsets") {
-            client.create_topic("__consumer_offsets", 50, 1).await.unwrap();
+            client
+                .create_topic("__consumer_offsets", 50, 1)
+                .await
+                .unwrap();
         }
-        let partitions = client.refresh_metadata().await.unwrap().topics["__consumer_offsets"].partitions.len() as i32;
+        let partitions = client.refresh_metadata().await.unwrap().topics["__consumer_offsets"]
+            .partitions
+            .len() as i32;
         Kafka { client, partitions }
     }
 
@@ -139,7 +175,14 @@ impl Kafka {
     async fn topic(&self, name: &str, n: usize) {
         self.client.create_topic(name, 1, 1).await.unwrap();
         for _ in 0..60 {
-            if self.client.refresh_metadata().await.unwrap().leader(name, 0).is_some() {
+            if self
+                .client
+                .refresh_metadata()
+                .await
+                .unwrap()
+                .leader(name, 0)
+                .is_some()
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -150,7 +193,12 @@ impl Kafka {
     async fn produce(&self, topic: &str, n: usize) {
         for _ in 0..n {
             self.client
-                .produce(topic, 0, &[(None, Some(Bytes::from_static(b"x")))], Compression::None)
+                .produce(
+                    topic,
+                    0,
+                    &[(None, Some(Bytes::from_static(b"x")))],
+                    Compression::None,
+                )
                 .await
                 .unwrap();
         }
@@ -159,10 +207,25 @@ impl Kafka {
     /// Writes an offset commit for `group` where Kafka would: its `__consumer_offsets` partition.
     async fn commit(&self, group: &str, topic: &str, offset: i64, timestamp: i64) {
         let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_offset_commit_key(&mut k, &OffsetCommitKey { version: 1, group, topic, partition: 0 });
+        offsets::encode_offset_commit_key(
+            &mut k,
+            &OffsetCommitKey {
+                version: 1,
+                group,
+                topic,
+                partition: 0,
+            },
+        );
         offsets::encode_offset_commit_value(
             &mut v,
-            &OffsetCommitValue { version: 3, offset, leader_epoch: 0, metadata: "", commit_timestamp: timestamp, expire_timestamp: -1 },
+            &OffsetCommitValue {
+                version: 3,
+                offset,
+                leader_epoch: 0,
+                metadata: "",
+                commit_timestamp: timestamp,
+                expire_timestamp: -1,
+            },
         )
         .unwrap();
         self.write(group, k, Some(v)).await;
@@ -171,7 +234,12 @@ impl Kafka {
     async fn write(&self, group: &str, key: Vec<u8>, value: Option<Vec<u8>>) {
         let p = offsets::partition_for_group(group, self.partitions);
         self.client
-            .produce("__consumer_offsets", p, &[(Some(Bytes::from(key)), value.map(Bytes::from))], Compression::None)
+            .produce(
+                "__consumer_offsets",
+                p,
+                &[(Some(Bytes::from(key)), value.map(Bytes::from))],
+                Compression::None,
+            )
             .await
             .unwrap();
     }
@@ -181,7 +249,14 @@ impl Kafka {
         let mut assignment = Vec::new();
         offsets::encode_assignment(
             &mut assignment,
-            &Assignment { version: 0, partitions: vec![TopicPartitions { topic, partitions: vec![0] }], user_data: None },
+            &Assignment {
+                version: 0,
+                partitions: vec![TopicPartitions {
+                    topic,
+                    partitions: vec![0],
+                }],
+                user_data: None,
+            },
         );
         let (mut k, mut v) = (Vec::new(), Vec::new());
         offsets::encode_group_metadata_key(&mut k, group);
@@ -242,32 +317,55 @@ fn status_of(v: &Value) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_go_ok_warn_stop_stall_rewind_through_the_api() {
     for (name, addr) in brokers() {
+        let t0 = Instant::now();
+        let stage = |what: &str| eprintln!("{name}: {what} at {:?}", t0.elapsed());
         let kafka = Kafka::connect(&addr).await;
         let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
         let t = |s: &str| format!("{s}-{id}");
         for s in ["ok", "stop", "stall", "rewind", "warn"] {
             kafka.topic(&t(s), 100).await;
         }
+        stage("topics produced");
         let now = now_ms();
         // OK: caught up. Owner from group metadata.
         for (i, o) in [90, 95, 100].iter().enumerate() {
-            kafka.commit(&t("g-ok"), &t("ok"), *o, now - 20_000 + i as i64 * 10_000).await;
+            kafka
+                .commit(&t("g-ok"), &t("ok"), *o, now - 20_000 + i as i64 * 10_000)
+                .await;
         }
         kafka.owner(&t("g-ok"), &t("ok")).await;
         // STOP: lagging, last commit ten minutes ago, window span 20 s.
         for (i, o) in [40, 45, 50].iter().enumerate() {
-            kafka.commit(&t("g-stop"), &t("stop"), *o, now - 620_000 + i as i64 * 10_000).await;
+            kafka
+                .commit(
+                    &t("g-stop"),
+                    &t("stop"),
+                    *o,
+                    now - 620_000 + i as i64 * 10_000,
+                )
+                .await;
         }
         // STALL: lagging, the same offset committed again and again, recently.
         for i in 0..3 {
-            kafka.commit(&t("g-stall"), &t("stall"), 60, now - 120_000 + i * 60_000).await;
+            kafka
+                .commit(&t("g-stall"), &t("stall"), 60, now - 120_000 + i * 60_000)
+                .await;
         }
         // REWIND: the offset went back and has not recovered.
         for (i, o) in [50, 60, 40].iter().enumerate() {
-            kafka.commit(&t("g-rewind"), &t("rewind"), *o, now - 120_000 + i as i64 * 60_000).await;
+            kafka
+                .commit(
+                    &t("g-rewind"),
+                    &t("rewind"),
+                    *o,
+                    now - 120_000 + i as i64 * 60_000,
+                )
+                .await;
         }
         // Filtered by the consumer denylist: never stored.
-        kafka.commit(&format!("ignored-{id}"), &t("ok"), 100, now).await;
+        kafka
+            .commit(&format!("ignored-{id}"), &t("ok"), 100, now)
+            .await;
 
         let dir = std::env::temp_dir().join(format!("burrow-serve-{id}"));
         let mut server = Server::start(&dir, &config(&addr));
@@ -279,65 +377,133 @@ async fn groups_go_ok_warn_stop_stall_rewind_through_the_api() {
             std::thread::sleep(Duration::from_millis(100));
         }
 
+        stage("ready");
         let lag = |g: &str| format!("/v3/kafka/local/consumer/{}/lag", t(g));
-        let v = server.wait_for("OK", &lag("g-ok"), |s, v| s == 200 && status_of(v) == "OK" && v["status"]["partitions"][0]["owner"] == "/127.0.0.1");
+        let v = server.wait_for("OK", &lag("g-ok"), |s, v| {
+            s == 200
+                && status_of(v) == "OK"
+                && v["status"]["partitions"][0]["owner"] == "/127.0.0.1"
+        });
         assert_eq!(v["status"]["partitions"][0]["client_id"], "client-1");
         assert_eq!(v["status"]["totallag"], 0);
-        let v = server.wait_for("STOP", &lag("g-stop"), |s, v| s == 200 && v["status"]["partitions"][0]["status"] == "STOP");
+        let v = server.wait_for("STOP", &lag("g-stop"), |s, v| {
+            s == 200 && v["status"]["partitions"][0]["status"] == "STOP"
+        });
         assert_eq!(status_of(&v), "ERR");
         assert_eq!(v["status"]["partitions"][0]["current_lag"], 50);
-        server.wait_for("STALL", &lag("g-stall"), |s, v| s == 200 && v["status"]["partitions"][0]["status"] == "STALL");
-        server.wait_for("REWIND", &lag("g-rewind"), |s, v| s == 200 && v["status"]["partitions"][0]["status"] == "REWIND");
+        server.wait_for("STALL", &lag("g-stall"), |s, v| {
+            s == 200 && v["status"]["partitions"][0]["status"] == "STALL"
+        });
+        server.wait_for("REWIND", &lag("g-rewind"), |s, v| {
+            s == 200 && v["status"]["partitions"][0]["status"] == "REWIND"
+        });
 
+        stage("OK, STOP, STALL, REWIND seen");
         // WARN: the broker moves ahead faster than the group commits; lag grows at every commit.
         let mut offset = 20;
         for i in 0..3i64 {
             kafka.produce(&t("warn"), 20).await;
             let want = 120 + 20 * i;
-            server.wait_for("broker offset", &format!("/v3/kafka/local/topic/{}", t("warn")), |s, v| s == 200 && v["offsets"][0] == want);
+            server.wait_for(
+                "broker offset",
+                &format!("/v3/kafka/local/topic/{}", t("warn")),
+                |s, v| s == 200 && v["offsets"][0] == want,
+            );
             offset += 5;
-            kafka.commit(&t("g-warn"), &t("warn"), offset, now - 120_000 + i * 60_000).await;
-            server.wait_for("commit stored", &format!("/v3/kafka/local/consumer/{}", t("g-warn")), |s, v| {
-                s == 200 && v["topics"][t("warn")][0]["offsets"][2]["offset"] == offset
-            });
+            kafka
+                .commit(&t("g-warn"), &t("warn"), offset, now - 120_000 + i * 60_000)
+                .await;
+            server.wait_for(
+                "commit stored",
+                &format!("/v3/kafka/local/consumer/{}", t("g-warn")),
+                |s, v| s == 200 && v["topics"][t("warn")][0]["offsets"][2]["offset"] == offset,
+            );
         }
-        let v = server.wait_for("WARN", &lag("g-warn"), |s, v| s == 200 && status_of(v) == "WARN");
+        let v = server.wait_for("WARN", &lag("g-warn"), |s, v| {
+            s == 200 && status_of(v) == "WARN"
+        });
         // Lags at commit time: 120-25, 140-30, 160-35.
         assert_eq!(v["status"]["partitions"][0]["start"]["lag"], 95, "{v}");
         assert_eq!(v["status"]["partitions"][0]["end"]["lag"], 125, "{v}");
 
+        stage("WARN seen");
         // NOTFOUND: 404 with error=false.
         let (s, v) = get_json(port, &format!("/v3/kafka/local/consumer/nope-{id}/status")).unwrap();
-        assert_eq!((s, &v["error"], status_of(&v)), (404, &Value::Bool(false), "NOTFOUND"));
+        assert_eq!(
+            (s, &v["error"], status_of(&v)),
+            (404, &Value::Bool(false), "NOTFOUND")
+        );
         let (_, v) = get_json(port, "/v3/kafka/local/consumer").unwrap();
-        let groups: Vec<&str> = v["consumers"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
-        assert!(groups.contains(&"burrow-local"), "Burrow's own progress group: {groups:?}");
-        assert!(!groups.iter().any(|g| g.starts_with("ignored-")), "{groups:?}");
+        let groups: Vec<&str> = v["consumers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        assert!(
+            groups.contains(&"burrow-local"),
+            "Burrow's own progress group: {groups:?}"
+        );
+        assert!(
+            !groups.iter().any(|g| g.starts_with("ignored-")),
+            "{groups:?}"
+        );
 
         // /metrics, evaluated in the background.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let (_, m) = http(port, "GET", "/metrics").unwrap();
-            let stop = format!("burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{}\"}} 3", t("g-stop"));
-            let ok = format!("burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{}\"}} 1", t("g-ok"));
-            if m.contains(&stop) && m.contains(&ok) && m.contains("burrow_consumer_records_read_total{consumer=\"local\"}") {
-                assert!(m.contains("burrow_cluster_offset_refresh_timestamp_seconds{cluster=\"local\"}"));
+            let stop = format!(
+                "burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{}\"}} 3",
+                t("g-stop")
+            );
+            let ok = format!(
+                "burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{}\"}} 1",
+                t("g-ok")
+            );
+            if m.contains(&stop)
+                && m.contains(&ok)
+                && m.contains("burrow_consumer_records_read_total{consumer=\"local\"}")
+            {
+                assert!(m.contains(
+                    "burrow_cluster_offset_refresh_timestamp_seconds{cluster=\"local\"}"
+                ));
                 break;
             }
-            assert!(Instant::now() < deadline, "metrics never showed the groups:\n{m}");
+            assert!(
+                Instant::now() < deadline,
+                "metrics never showed the groups:\n{m}"
+            );
             std::thread::sleep(Duration::from_millis(300));
         }
 
+        stage("metrics seen");
         // Decision 4: an offset tombstone removes the partition, and with it the group.
         let mut k = Vec::new();
-        offsets::encode_offset_commit_key(&mut k, &OffsetCommitKey { version: 1, group: &t("g-stall"), topic: &t("stall"), partition: 0 });
+        offsets::encode_offset_commit_key(
+            &mut k,
+            &OffsetCommitKey {
+                version: 1,
+                group: &t("g-stall"),
+                topic: &t("stall"),
+                partition: 0,
+            },
+        );
         kafka.write(&t("g-stall"), k, None).await;
-        server.wait_for("offset tombstone", &format!("/v3/kafka/local/consumer/{}", t("g-stall")), |s, _| s == 404);
+        server.wait_for(
+            "offset tombstone",
+            &format!("/v3/kafka/local/consumer/{}", t("g-stall")),
+            |s, _| s == 404,
+        );
         // A group tombstone deletes the group.
         let mut k = Vec::new();
         offsets::encode_group_metadata_key(&mut k, &t("g-rewind"));
         kafka.write(&t("g-rewind"), k, None).await;
-        server.wait_for("group tombstone", &format!("/v3/kafka/local/consumer/{}", t("g-rewind")), |s, _| s == 404);
+        server.wait_for(
+            "group tombstone",
+            &format!("/v3/kafka/local/consumer/{}", t("g-rewind")),
+            |s, _| s == 404,
+        );
 
         // Decision 6: a commit for a topic created after start is stored after an early refresh,
         // long before topic-refresh (60 s).
@@ -346,13 +512,20 @@ async fn groups_go_ok_warn_stop_stall_rewind_through_the_api() {
         let started = Instant::now();
         loop {
             kafka.commit(&t("g-late"), &t("late"), 5, now_ms()).await;
-            if get_json(port, &format!("/v3/kafka/local/consumer/{}", t("g-late"))).is_some_and(|(s, _)| s == 200) {
+            if get_json(port, &format!("/v3/kafka/local/consumer/{}", t("g-late")))
+                .is_some_and(|(s, _)| s == 200)
+            {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(20), "late topic never stored\n{}", server.log());
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "late topic never stored\n{}",
+                server.log()
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
 
+        stage("late topic stored");
         assert!(dir.join("burrow.pid").exists());
         let status = server.terminate();
         assert!(status.success(), "exit {status:?}\n{}", server.log());
@@ -373,7 +546,11 @@ fn burrows_example_config_loads() {
         .arg(example_config())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

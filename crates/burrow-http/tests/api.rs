@@ -76,7 +76,8 @@ fn fixture() -> (Api, Readiness, Arc<MetricsExporter>) {
             client_id: "consumer-my-group-1".into(),
         }),
     );
-    let evaluator = Arc::new(CachingEvaluator::new(storage.clone(), EvaluatorConfig::default()).unwrap());
+    let evaluator =
+        Arc::new(CachingEvaluator::new(storage.clone(), EvaluatorConfig::default()).unwrap());
     let sample = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(samples().join(name)).unwrap()).unwrap()
     };
@@ -89,14 +90,24 @@ fn fixture() -> (Api, Readiness, Arc<MetricsExporter>) {
     notifier["extra"]["api_key"] = json!("xoxb-secret");
     let config = ConfigView {
         main,
-        storage: vec![("default".into(), module("get-v3-config-storage-detail.json"))],
-        evaluator: vec![("default".into(), module("get-v3-config-evaluator-detail.json"))],
+        storage: vec![(
+            "default".into(),
+            module("get-v3-config-storage-detail.json"),
+        )],
+        evaluator: vec![(
+            "default".into(),
+            module("get-v3-config-evaluator-detail.json"),
+        )],
         cluster: vec![("local".into(), module("get-v3-kafka-cluster.json"))],
         consumer: vec![("local".into(), module("get-v3-config-consumer-detail.json"))],
         notifier: vec![("default".into(), notifier)],
     };
     let readiness = Readiness::new();
-    let exporter = Arc::new(MetricsExporter::new(storage.clone(), evaluator.clone(), prometheus::Registry::new()));
+    let exporter = Arc::new(MetricsExporter::new(
+        storage.clone(),
+        evaluator.clone(),
+        prometheus::Registry::new(),
+    ));
     let api = Api::builder(storage, evaluator)
         .config(config)
         .readiness(readiness.clone())
@@ -170,7 +181,10 @@ fn same_shape(ours: &Value, theirs: &Value, at: &str) {
     match (ours, theirs) {
         (Value::Null, _) | (_, Value::Null) => {}
         (Value::Array(a), Value::Array(b)) => {
-            if let (Some(x), Some(y)) = (a.iter().find(|x| !x.is_null()), b.iter().find(|x| !x.is_null())) {
+            if let (Some(x), Some(y)) = (
+                a.iter().find(|x| !x.is_null()),
+                b.iter().find(|x| !x.is_null()),
+            ) {
                 same_shape(x, y, &format!("{at}[]"));
             }
         }
@@ -187,15 +201,15 @@ fn same_shape(ours: &Value, theirs: &Value, at: &str) {
 }
 
 fn golden(name: &str, reply: &Reply) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
-    let text = format!(
-        "{} {}\n{}",
-        reply.status, reply.content_type, reply.body
-    );
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let text = format!("{} {}\n{}", reply.status, reply.content_type, reply.body);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing golden {name}; run with UPDATE_GOLDEN=1"));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden {name}; run with UPDATE_GOLDEN=1"));
     assert_eq!(text, want, "golden {name}");
 }
 
@@ -204,37 +218,247 @@ fn every_route_matches_its_golden_body_and_burrows_shape() {
     let (api, _, _) = fixture();
     // (method, path, body, sample whose shape the reply must have, expected status, golden)
     let cases: &[(Method, &str, &str, Option<&str>, u16, &str)] = &[
-        (Method::GET, "/v3/kafka", "", Some("get-v3-kafka.json"), 200, "clusters.json"),
-        (Method::GET, "/v3/kafka/local", "", Some("get-v3-kafka-cluster.json"), 200, "cluster.json"),
-        (Method::GET, "/v3/kafka/nocluster", "", Some("get-v3-kafka-cluster-notfound.json"), 404, "cluster-notfound.json"),
-        (Method::GET, "/v3/kafka/local/topic", "", Some("get-v3-kafka-topic-list.json"), 200, "topics.json"),
-        (Method::GET, "/v3/kafka/nocluster/topic", "", Some("error-generic-404.json"), 404, "topics-notfound.json"),
-        (Method::GET, "/v3/kafka/local/topic/orders", "", Some("get-v3-kafka-topic-detail.json"), 200, "topic.json"),
-        (Method::GET, "/v3/kafka/local/topic/nope", "", Some("get-v3-kafka-topic-detail-notfound.json"), 404, "topic-notfound.json"),
-        (Method::GET, "/v3/kafka/local/topic/orders/consumers", "", Some("get-v3-kafka-topic-consumers.json"), 200, "topic-consumers.json"),
-        (Method::GET, "/v3/kafka/local/topic/nope/consumers", "", Some("get-v3-kafka-topic-consumers.json"), 200, "topic-consumers-unknown-topic.json"),
-        (Method::GET, "/v3/kafka/local/consumer", "", Some("get-v3-kafka-consumer-list.json"), 200, "consumers.json"),
-        (Method::GET, "/v3/kafka/nocluster/consumer", "", Some("error-generic-404.json"), 404, "consumers-notfound.json"),
-        (Method::GET, "/v3/kafka/local/consumer/my-group", "", Some("get-v3-kafka-consumer-detail.json"), 200, "consumer.json"),
-        (Method::GET, "/v3/kafka/local/consumer/nogroup", "", Some("get-v3-kafka-consumer-detail-notfound.json"), 404, "consumer-notfound.json"),
-        (Method::GET, "/v3/kafka/local/consumer/my-group/status", "", Some("get-v3-kafka-consumer-status.json"), 200, "status.json"),
-        (Method::GET, "/v3/kafka/local/consumer/my-group/lag", "", Some("get-v3-kafka-consumer-lag.json"), 200, "lag.json"),
-        (Method::GET, "/v3/kafka/local/consumer/nogroup/status", "", Some("get-v3-kafka-consumer-status-notfound.json"), 404, "status-notfound.json"),
-        (Method::GET, "/v3/kafka/local/consumer/nogroup/lag", "", Some("get-v3-kafka-consumer-status-notfound.json"), 404, "lag-notfound.json"),
-        (Method::GET, "/v3/config", "", Some("get-v3-config.json"), 200, "config.json"),
-        (Method::GET, "/v3/config/storage", "", Some("get-v3-config-module-list.json"), 200, "config-storage-list.json"),
-        (Method::GET, "/v3/config/storage/default", "", Some("get-v3-config-storage-detail.json"), 200, "config-storage.json"),
-        (Method::GET, "/v3/config/evaluator/default", "", Some("get-v3-config-evaluator-detail.json"), 200, "config-evaluator.json"),
-        (Method::GET, "/v3/config/cluster/local", "", Some("get-v3-kafka-cluster.json"), 200, "config-cluster.json"),
-        (Method::GET, "/v3/config/consumer/local", "", Some("get-v3-config-consumer-detail.json"), 200, "config-consumer.json"),
-        (Method::GET, "/v3/config/consumer", "", Some("get-v3-config-module-list.json"), 200, "config-consumer-list.json"),
-        (Method::GET, "/v3/config/notifier/default", "", Some("get-v3-config-notifier-http-detail.json"), 200, "config-notifier.json"),
-        (Method::GET, "/v3/config/notifier/nope", "", Some("get-v3-config-module-notfound.json"), 404, "config-notifier-notfound.json"),
-        (Method::GET, "/v3/admin/loglevel", "", Some("get-v3-admin-loglevel.json"), 200, "loglevel.json"),
-        (Method::POST, "/v3/admin/loglevel", "{\"level\": \"nope\"}", Some("post-v3-admin-loglevel-unknown.json"), 404, "loglevel-unknown.json"),
-        (Method::POST, "/v3/admin/loglevel", "level=debug", Some("post-v3-admin-loglevel-badbody.json"), 400, "loglevel-badbody.json"),
+        (
+            Method::GET,
+            "/v3/kafka",
+            "",
+            Some("get-v3-kafka.json"),
+            200,
+            "clusters.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local",
+            "",
+            Some("get-v3-kafka-cluster.json"),
+            200,
+            "cluster.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/nocluster",
+            "",
+            Some("get-v3-kafka-cluster-notfound.json"),
+            404,
+            "cluster-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/topic",
+            "",
+            Some("get-v3-kafka-topic-list.json"),
+            200,
+            "topics.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/nocluster/topic",
+            "",
+            Some("error-generic-404.json"),
+            404,
+            "topics-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/topic/orders",
+            "",
+            Some("get-v3-kafka-topic-detail.json"),
+            200,
+            "topic.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/topic/nope",
+            "",
+            Some("get-v3-kafka-topic-detail-notfound.json"),
+            404,
+            "topic-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/topic/orders/consumers",
+            "",
+            Some("get-v3-kafka-topic-consumers.json"),
+            200,
+            "topic-consumers.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/topic/nope/consumers",
+            "",
+            Some("get-v3-kafka-topic-consumers.json"),
+            200,
+            "topic-consumers-unknown-topic.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer",
+            "",
+            Some("get-v3-kafka-consumer-list.json"),
+            200,
+            "consumers.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/nocluster/consumer",
+            "",
+            Some("error-generic-404.json"),
+            404,
+            "consumers-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer/my-group",
+            "",
+            Some("get-v3-kafka-consumer-detail.json"),
+            200,
+            "consumer.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer/nogroup",
+            "",
+            Some("get-v3-kafka-consumer-detail-notfound.json"),
+            404,
+            "consumer-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer/my-group/status",
+            "",
+            Some("get-v3-kafka-consumer-status.json"),
+            200,
+            "status.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer/my-group/lag",
+            "",
+            Some("get-v3-kafka-consumer-lag.json"),
+            200,
+            "lag.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer/nogroup/status",
+            "",
+            Some("get-v3-kafka-consumer-status-notfound.json"),
+            404,
+            "status-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/kafka/local/consumer/nogroup/lag",
+            "",
+            Some("get-v3-kafka-consumer-status-notfound.json"),
+            404,
+            "lag-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config",
+            "",
+            Some("get-v3-config.json"),
+            200,
+            "config.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/storage",
+            "",
+            Some("get-v3-config-module-list.json"),
+            200,
+            "config-storage-list.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/storage/default",
+            "",
+            Some("get-v3-config-storage-detail.json"),
+            200,
+            "config-storage.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/evaluator/default",
+            "",
+            Some("get-v3-config-evaluator-detail.json"),
+            200,
+            "config-evaluator.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/cluster/local",
+            "",
+            Some("get-v3-kafka-cluster.json"),
+            200,
+            "config-cluster.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/consumer/local",
+            "",
+            Some("get-v3-config-consumer-detail.json"),
+            200,
+            "config-consumer.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/consumer",
+            "",
+            Some("get-v3-config-module-list.json"),
+            200,
+            "config-consumer-list.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/notifier/default",
+            "",
+            Some("get-v3-config-notifier-http-detail.json"),
+            200,
+            "config-notifier.json",
+        ),
+        (
+            Method::GET,
+            "/v3/config/notifier/nope",
+            "",
+            Some("get-v3-config-module-notfound.json"),
+            404,
+            "config-notifier-notfound.json",
+        ),
+        (
+            Method::GET,
+            "/v3/admin/loglevel",
+            "",
+            Some("get-v3-admin-loglevel.json"),
+            200,
+            "loglevel.json",
+        ),
+        (
+            Method::POST,
+            "/v3/admin/loglevel",
+            "{\"level\": \"nope\"}",
+            Some("post-v3-admin-loglevel-unknown.json"),
+            404,
+            "loglevel-unknown.json",
+        ),
+        (
+            Method::POST,
+            "/v3/admin/loglevel",
+            "level=debug",
+            Some("post-v3-admin-loglevel-badbody.json"),
+            400,
+            "loglevel-badbody.json",
+        ),
         (Method::GET, "/burrow/admin", "", None, 200, "admin.txt"),
-        (Method::GET, "/no/such/route", "", None, 404, "unknown-route.txt"),
+        (
+            Method::GET,
+            "/no/such/route",
+            "",
+            None,
+            404,
+            "unknown-route.txt",
+        ),
     ];
     for (method, path, body, sample, status, name) in cases {
         let reply = call(&api, method.clone(), path, body);
@@ -243,7 +467,9 @@ fn every_route_matches_its_golden_body_and_burrows_shape() {
         if let Some(sample) = sample {
             assert_eq!(reply.content_type, "application/json", "{path}");
             let ours: Value = serde_json::from_str(&reply.body).unwrap();
-            let theirs: Value = serde_json::from_str(&std::fs::read_to_string(samples().join(sample)).unwrap()).unwrap();
+            let theirs: Value =
+                serde_json::from_str(&std::fs::read_to_string(samples().join(sample)).unwrap())
+                    .unwrap();
             same_shape(&ours, &theirs, &format!("{method} {path}"));
         }
     }
@@ -253,26 +479,47 @@ fn every_route_matches_its_golden_body_and_burrows_shape() {
 fn samples_with_exact_bodies() {
     let (api, readiness, _) = fixture();
     let text = |name: &str| std::fs::read_to_string(samples().join(name)).unwrap();
-    assert_eq!(call(&api, Method::GET, "/no/such/route", "").body, text("unknown-route-404.txt"));
+    assert_eq!(
+        call(&api, Method::GET, "/no/such/route", "").body,
+        text("unknown-route-404.txt")
+    );
     let unknown = call(&api, Method::GET, "/no/such/route", "");
     assert_eq!(unknown.content_type, "text/plain; charset=utf-8");
-    assert_eq!(call(&api, Method::GET, "/burrow/admin", "").body, text("get-burrow-admin.txt").trim_end());
+    assert_eq!(
+        call(&api, Method::GET, "/burrow/admin", "").body,
+        text("get-burrow-admin.txt").trim_end()
+    );
     let starting = call(&api, Method::GET, "/burrow/admin/ready", "");
     assert_eq!((starting.status, starting.body.as_str()), (503, "STARTING"));
     readiness.set(true);
     let ready = call(&api, Method::GET, "/burrow/admin/ready", "");
-    assert_eq!((ready.status, ready.body.as_str()), (200, text("get-burrow-admin-ready.txt").trim_end()));
+    assert_eq!(
+        (ready.status, ready.body.as_str()),
+        (200, text("get-burrow-admin-ready.txt").trim_end())
+    );
     // Bodies whose data the fixture reproduces exactly.
     for (path, sample) in [
         ("/v3/kafka", "get-v3-kafka.json"),
         ("/v3/kafka/local", "get-v3-kafka-cluster.json"),
-        ("/v3/kafka/local/consumer/nogroup/status", "get-v3-kafka-consumer-status-notfound.json"),
+        (
+            "/v3/kafka/local/consumer/nogroup/status",
+            "get-v3-kafka-consumer-status-notfound.json",
+        ),
         ("/v3/kafka/nocluster/consumer", "error-generic-404.json"),
         ("/v3/config", "get-v3-config.json"),
-        ("/v3/config/storage/default", "get-v3-config-storage-detail.json"),
-        ("/v3/config/notifier/nope", "get-v3-config-module-notfound.json"),
+        (
+            "/v3/config/storage/default",
+            "get-v3-config-storage-detail.json",
+        ),
+        (
+            "/v3/config/notifier/nope",
+            "get-v3-config-module-notfound.json",
+        ),
         ("/v3/admin/loglevel", "get-v3-admin-loglevel.json"),
-        ("/v3/kafka/local/topic/orders", "get-v3-kafka-topic-detail.json"),
+        (
+            "/v3/kafka/local/topic/orders",
+            "get-v3-kafka-topic-detail.json",
+        ),
     ] {
         let ours: Value = serde_json::from_str(&call(&api, Method::GET, path, "").body).unwrap();
         let theirs: Value = serde_json::from_str(&text(sample)).unwrap();
@@ -283,18 +530,51 @@ fn samples_with_exact_bodies() {
 #[test]
 fn notfound_status_is_404_with_error_false_and_lag_keys_keep_both_spellings() {
     let (api, _, _) = fixture();
-    let r = call(&api, Method::GET, "/v3/kafka/local/consumer/nogroup/status", "");
+    let r = call(
+        &api,
+        Method::GET,
+        "/v3/kafka/local/consumer/nogroup/status",
+        "",
+    );
     let v: Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!((r.status, &v["error"], &v["status"]["status"]), (404, &json!(false), &json!("NOTFOUND")));
+    assert_eq!(
+        (r.status, &v["error"], &v["status"]["status"]),
+        (404, &json!(false), &json!("NOTFOUND"))
+    );
     let detail = call(&api, Method::GET, "/v3/kafka/local/consumer/my-group", "").body;
-    assert!(detail.contains("\"current-lag\":30") && !detail.contains("current_lag"), "{detail}");
-    let lag = call(&api, Method::GET, "/v3/kafka/local/consumer/my-group/lag", "").body;
-    assert!(lag.contains("\"current_lag\":30") && !lag.contains("current-lag"), "{lag}");
+    assert!(
+        detail.contains("\"current-lag\":30") && !detail.contains("current_lag"),
+        "{detail}"
+    );
+    let lag = call(
+        &api,
+        Method::GET,
+        "/v3/kafka/local/consumer/my-group/lag",
+        "",
+    )
+    .body;
+    assert!(
+        lag.contains("\"current_lag\":30") && !lag.contains("current-lag"),
+        "{lag}"
+    );
     let v: Value = serde_json::from_str(&lag).unwrap();
     assert_eq!(v["status"]["status"], "WARN");
     assert_eq!(v["status"]["partitions"].as_array().unwrap().len(), 2);
-    let status: Value = serde_json::from_str(&call(&api, Method::GET, "/v3/kafka/local/consumer/my-group/status", "").body).unwrap();
-    assert_eq!(status["status"]["partitions"].as_array().unwrap().len(), 1, "only partitions above OK");
+    let status: Value = serde_json::from_str(
+        &call(
+            &api,
+            Method::GET,
+            "/v3/kafka/local/consumer/my-group/status",
+            "",
+        )
+        .body,
+    )
+    .unwrap();
+    assert_eq!(
+        status["status"]["partitions"].as_array().unwrap().len(),
+        1,
+        "only partitions above OK"
+    );
     assert_eq!(status["status"]["partition_count"], 2);
 }
 
@@ -303,32 +583,77 @@ fn routing_rules_of_httprouter() {
     let (api, _, _) = fixture();
     let r = call(&api, Method::POST, "/v3/kafka", "");
     assert_eq!((r.status, r.body.as_str()), (405, "Method Not Allowed\n"));
-    assert!(r.headers.get("allow").unwrap().to_str().unwrap().contains("GET"));
+    assert!(r
+        .headers
+        .get("allow")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("GET"));
     let r = call(&api, Method::GET, "/v3/kafka/", "");
     assert_eq!(r.status, 301);
     assert_eq!(r.headers.get("location").unwrap(), "/v3/kafka");
-    let r = call(&api, Method::DELETE, "/v3/kafka/local/consumer/my-group/topic/orders/", "");
+    let r = call(
+        &api,
+        Method::DELETE,
+        "/v3/kafka/local/consumer/my-group/topic/orders/",
+        "",
+    );
     assert_eq!(r.status, 308);
     // Percent-encoded names are decoded before matching, as Go's URL.Path is.
-    let r = call(&api, Method::GET, "/v3/kafka/local/consumer/my%2Dgroup/lag", "");
+    let r = call(
+        &api,
+        Method::GET,
+        "/v3/kafka/local/consumer/my%2Dgroup/lag",
+        "",
+    );
     assert_eq!(r.status, 200);
 }
 
 #[test]
 fn delete_and_loglevel_change_state() {
     let (api, _, _) = fixture();
-    let r = call(&api, Method::POST, "/v3/admin/loglevel", "{\"level\": \"WARNING\"}");
+    let r = call(
+        &api,
+        Method::POST,
+        "/v3/admin/loglevel",
+        "{\"level\": \"WARNING\"}",
+    );
     assert_eq!(r.status, 200);
-    assert_eq!(r.body.trim_end(), serde_json::to_string(&serde_json::from_str::<Value>(&std::fs::read_to_string(samples().join("post-v3-admin-loglevel.json")).unwrap()).unwrap()).unwrap());
-    let v: Value = serde_json::from_str(&call(&api, Method::GET, "/v3/admin/loglevel", "").body).unwrap();
+    assert_eq!(
+        r.body.trim_end(),
+        serde_json::to_string(
+            &serde_json::from_str::<Value>(
+                &std::fs::read_to_string(samples().join("post-v3-admin-loglevel.json")).unwrap()
+            )
+            .unwrap()
+        )
+        .unwrap()
+    );
+    let v: Value =
+        serde_json::from_str(&call(&api, Method::GET, "/v3/admin/loglevel", "").body).unwrap();
     assert_eq!(v["level"], "warn");
-    let r = call(&api, Method::DELETE, "/v3/kafka/local/consumer/my-group", "");
+    let r = call(
+        &api,
+        Method::DELETE,
+        "/v3/kafka/local/consumer/my-group",
+        "",
+    );
     let v: Value = serde_json::from_str(&r.body).unwrap();
-    let sample: Value = serde_json::from_str(&std::fs::read_to_string(samples().join("delete-v3-kafka-consumer.json")).unwrap()).unwrap();
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(samples().join("delete-v3-kafka-consumer.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(v, sample);
-    assert_eq!(call(&api, Method::GET, "/v3/kafka/local/consumer/my-group", "").status, 404);
+    assert_eq!(
+        call(&api, Method::GET, "/v3/kafka/local/consumer/my-group", "").status,
+        404
+    );
     // Unknown groups: still 200 (fire and forget).
-    assert_eq!(call(&api, Method::DELETE, "/v3/kafka/local/consumer/ghost", "").status, 200);
+    assert_eq!(
+        call(&api, Method::DELETE, "/v3/kafka/local/consumer/ghost", "").status,
+        200
+    );
 }
 
 #[test]
@@ -348,15 +673,27 @@ fn metrics_follow_burrows_names_and_rules() {
     assert!(r.content_type.starts_with("text/plain; version=0.0.4"));
     golden("metrics.txt", &r);
     let m = &r.body;
-    assert!(m.contains("burrow_kafka_consumer_lag_total{cluster=\"local\",consumer_group=\"my-group\"} 30\n"), "{m}");
-    assert!(m.contains("burrow_kafka_consumer_status{cluster=\"local\",consumer_group=\"my-group\"} 2\n"));
+    assert!(
+        m.contains(
+            "burrow_kafka_consumer_lag_total{cluster=\"local\",consumer_group=\"my-group\"} 30\n"
+        ),
+        "{m}"
+    );
+    assert!(m.contains(
+        "burrow_kafka_consumer_status{cluster=\"local\",consumer_group=\"my-group\"} 2\n"
+    ));
     assert!(m.contains("burrow_kafka_consumer_partition_lag{cluster=\"local\",consumer_group=\"my-group\",partition=\"1\",topic=\"orders\"} 0\n"));
     // current_offset and partition_status only for complete partitions (partition 0 is 5/10).
     assert!(!m.contains("burrow_kafka_consumer_current_offset{"));
     assert!(m.contains("burrow_kafka_topic_partition_offset{cluster=\"local\",partition=\"1\",topic=\"orders\"} 2301\n"));
     assert!(m.contains("# HELP burrow_kafka_consumer_status The status of the consumer group. It is calculated from the highest status for the individual partitions. Statuses are an index list from NOTFOUND, OK, WARN, or ERR\n"));
     // A deleted group's series disappear at the next refresh.
-    call(&api, Method::DELETE, "/v3/kafka/local/consumer/my-group", "");
+    call(
+        &api,
+        Method::DELETE,
+        "/v3/kafka/local/consumer/my-group",
+        "",
+    );
     exporter.refresh(NOW_MS + 20_000).unwrap();
     let m = call(&api, Method::GET, "/metrics", "").body;
     assert!(!m.contains("my-group"), "{m}");
@@ -365,10 +702,17 @@ fn metrics_follow_burrows_names_and_rules() {
 #[test]
 fn cors_header_when_configured() {
     let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
-    let evaluator = Arc::new(CachingEvaluator::new(storage.clone(), EvaluatorConfig::default()).unwrap());
-    let api = Api::builder(storage, evaluator).allow_origin(Some("mysite.example.com".into())).build();
+    let evaluator =
+        Arc::new(CachingEvaluator::new(storage.clone(), EvaluatorConfig::default()).unwrap());
+    let api = Api::builder(storage, evaluator)
+        .allow_origin(Some("mysite.example.com".into()))
+        .build();
     for path in ["/v3/kafka", "/burrow/admin"] {
         let r = call(&api, Method::GET, path, "");
-        assert_eq!(r.headers.get("access-control-allow-origin").unwrap(), "mysite.example.com", "{path}");
+        assert_eq!(
+            r.headers.get("access-control-allow-origin").unwrap(),
+            "mysite.example.com",
+            "{path}"
+        );
     }
 }

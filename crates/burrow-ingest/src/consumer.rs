@@ -423,164 +423,208 @@ async fn run(
         refresher,
     ));
     let fetch_errors = metrics.fetch_errors.with_label_values(&[&settings.name]);
-    let mut tasks = JoinSet::new();
+    let reader = Reader {
+        client: client.clone(),
+        topic: topic.clone(),
+        processor,
+        fetch_errors,
+    };
+    let mut live = Vec::new();
+    let mut backfills = Vec::new();
     for p in partitions {
         let end = ends.get(&p).copied().unwrap_or(0);
         let start = earliest.get(&p).copied().unwrap_or(0);
-        let reader = Reader {
-            client: client.clone(),
-            topic: topic.clone(),
-            partition: p,
-            processor: processor.clone(),
-            fetch_errors: fetch_errors.clone(),
-        };
         if settings.start_latest {
             if backfill && start < end {
                 // Burrow skips a partition holding a single record here; this reads it.
-                let (r, b) = (reader.clone(), backlog.clone());
-                tasks.spawn(async move { r.read(start, Some(end), Some(b)).await });
+                backfills.push(Position::new(
+                    p,
+                    start,
+                    end,
+                    Some(end),
+                    Some(backlog.clone()),
+                ));
             } else {
                 backlog.done_one();
             }
-            tasks.spawn(async move { reader.read(end, None, None).await });
+            live.push(Position::new(p, end, end, None, None));
         } else {
-            let b = backlog.clone();
-            tasks.spawn(async move { reader.read_with_backlog(start, end, b).await });
+            live.push(Position::new(p, start, end, None, Some(backlog.clone())));
         }
     }
     backlog.done_one();
+    let mut tasks = JoinSet::new();
+    if !backfills.is_empty() {
+        let r = reader.clone();
+        tasks.spawn(async move { r.read(backfills).await });
+    }
+    tasks.spawn(async move { reader.read(live).await });
     while tasks.join_next().await.is_some() {}
 }
 
-/// Shortest time between two fetches of a partition that returned nothing.
+/// Shortest time between two fetches that returned nothing.
 const IDLE_PAUSE: Duration = Duration::from_millis(250);
+
+/// Where one partition is read.
+struct Position {
+    partition: i32,
+    offset: i64,
+    /// The backlog is read once the position reaches this offset.
+    backlog_end: i64,
+    /// Reading stops here (backfill).
+    stop_at: Option<i64>,
+    /// Released once the backlog is read.
+    backlog: Option<Arc<Backlog>>,
+}
+
+impl Position {
+    fn new(
+        partition: i32,
+        offset: i64,
+        backlog_end: i64,
+        stop_at: Option<i64>,
+        backlog: Option<Arc<Backlog>>,
+    ) -> Self {
+        let mut p = Position {
+            partition,
+            offset,
+            backlog_end,
+            stop_at,
+            backlog,
+        };
+        p.check_backlog(None);
+        p
+    }
+
+    /// Releases the backlog when the position reached its end, or the partition's stable end
+    /// (`stable`, when the broker said it).
+    fn check_backlog(&mut self, stable: Option<i64>) {
+        if self.offset >= self.backlog_end || stable.is_some_and(|s| self.offset >= s) {
+            if let Some(b) = self.backlog.take() {
+                b.done_one();
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.stop_at.is_some_and(|s| self.offset >= s)
+    }
+}
 
 #[derive(Clone)]
 struct Reader {
     client: KafkaClient,
     topic: String,
-    partition: i32,
     processor: Arc<Processor>,
     fetch_errors: IntCounter,
 }
 
 impl Reader {
-    async fn read_with_backlog(self, start: i64, backlog_end: i64, backlog: Arc<Backlog>) {
-        if start >= backlog_end {
-            backlog.done_one();
-            self.read(start, None, None).await;
-        } else {
-            self.read_until(start, backlog_end, None, Some(backlog))
-                .await;
-        }
-    }
-
-    async fn read(self, start: i64, stop_at: Option<i64>, backlog: Option<Arc<Backlog>>) {
-        match stop_at {
-            Some(end) => self.read_until(start, end, Some(end), backlog).await,
-            None => self.read_until(start, i64::MAX, None, backlog).await,
-        }
-    }
-
-    /// Reads from `start`; `backlog` is released once the position reaches `backlog_end`;
-    /// reading stops at `stop_at` when given.
-    async fn read_until(
-        self,
-        start: i64,
-        backlog_end: i64,
-        stop_at: Option<i64>,
-        mut backlog: Option<Arc<Backlog>>,
-    ) {
+    /// Reads the partitions until every one is finished (never, for live reading). One Fetch per
+    /// leader broker carries all of its partitions.
+    async fn read(self, mut positions: Vec<Position>) {
         let opts = FetchOptions {
             isolation: IsolationLevel::ReadCommitted,
             ..FetchOptions::default()
         };
-        let mut offset = start;
         let mut failures = 0u32;
         loop {
-            if offset >= backlog_end {
-                if let Some(b) = backlog.take() {
-                    b.done_one();
-                }
-            }
-            if stop_at.is_some_and(|s| offset >= s) {
+            positions.retain(|p| !p.finished());
+            if positions.is_empty() {
                 return;
             }
+            let wanted: Vec<(i32, i64)> =
+                positions.iter().map(|p| (p.partition, p.offset)).collect();
             let asked = tokio::time::Instant::now();
-            let fetched = self
-                .client
-                .fetch(&self.topic, self.partition, offset, opts)
-                .await;
-            if fetched.as_ref().is_ok_and(|r| r.read.records.is_empty())
-                && asked.elapsed() < IDLE_PAUSE
-            {
-                // Some brokers answer an empty fetch at once instead of waiting `max_wait`:
-                // pause so that idle partitions do not spin.
-                tokio::time::sleep(IDLE_PAUSE - asked.elapsed()).await;
-            }
-            match fetched {
-                Ok(r) => {
-                    if failures > 0 {
-                        info!(topic = %self.topic, partition = self.partition, "fetching again after {failures} failures");
-                    }
-                    failures = 0;
-                    let now = now_ms();
-                    let records: &[FetchedRecord] = match stop_at {
-                        Some(s) => {
-                            let n = r.read.records.partition_point(|rec| rec.offset < s);
-                            &r.read.records[..n]
-                        }
-                        None => &r.read.records,
-                    };
-                    self.processor.process(now, self.partition, records);
-                    match r.read.next_offset {
-                        Some(n) if n > offset => offset = n,
-                        _ => {
-                            // Nothing complete here: the end of the log (or, read committed, an
-                            // open transaction). The backlog present at start is read.
-                            let stable = if r.last_stable_offset >= 0 {
-                                r.last_stable_offset
-                            } else {
-                                r.high_watermark
-                            };
-                            if offset >= stable {
-                                if let Some(b) = backlog.take() {
-                                    b.done_one();
-                                }
-                                if stop_at.is_some() {
-                                    return;
+            let results = self.client.fetch_many(&self.topic, &wanted, opts).await;
+            let now = now_ms();
+            let (mut got, mut refresh, mut failed) = (false, false, None);
+            for (partition, result) in results {
+                let Some(pos) = positions.iter_mut().find(|p| p.partition == partition) else {
+                    continue;
+                };
+                match result {
+                    Ok(r) => {
+                        let records: &[FetchedRecord] = match pos.stop_at {
+                            Some(s) => {
+                                let n = r.read.records.partition_point(|rec| rec.offset < s);
+                                &r.read.records[..n]
+                            }
+                            None => &r.read.records,
+                        };
+                        got |= !records.is_empty();
+                        self.processor.process(now, partition, records);
+                        match r.read.next_offset {
+                            Some(n) if n > pos.offset => {
+                                pos.offset = n;
+                                pos.check_backlog(None);
+                            }
+                            _ => {
+                                // Nothing complete here: the end of the log (or, read committed,
+                                // an open transaction).
+                                let stable = if r.last_stable_offset >= 0 {
+                                    r.last_stable_offset
+                                } else {
+                                    r.high_watermark
+                                };
+                                if stable >= 0 {
+                                    pos.check_backlog(Some(stable));
+                                    if pos.stop_at.is_some() && pos.offset >= stable {
+                                        pos.stop_at = Some(pos.offset);
+                                    }
                                 }
                             }
                         }
                     }
+                    Err(e) => {
+                        self.fetch_errors.inc();
+                        if is_out_of_range(&e) {
+                            // Retention removed what was to be read: go on from the log start.
+                            let earliest = self
+                                .client
+                                .list_offsets(
+                                    &[(self.topic.clone(), partition)],
+                                    OffsetSpec::Earliest,
+                                    IsolationLevel::ReadCommitted,
+                                )
+                                .await
+                                .into_iter()
+                                .next()
+                                .and_then(|o| o.result.ok());
+                            if let Some(start) = earliest {
+                                warn!(topic = %self.topic, partition, offset = pos.offset, start, "offset out of range; going on from the log start");
+                                pos.offset = start;
+                                continue;
+                            }
+                        }
+                        refresh |= e.needs_metadata_refresh();
+                        failed = Some(e);
+                    }
                 }
-                Err(e) => {
-                    self.fetch_errors.inc();
+            }
+            match failed {
+                Some(e) => {
                     failures += 1;
-                    if is_out_of_range(&e) {
-                        // Retention removed what we were about to read: go on from the log start.
-                        let earliest = self
-                            .client
-                            .list_offsets(
-                                &[(self.topic.clone(), self.partition)],
-                                OffsetSpec::Earliest,
-                                IsolationLevel::ReadCommitted,
-                            )
-                            .await
-                            .into_iter()
-                            .next()
-                            .and_then(|o| o.result.ok());
-                        if let Some(start) = earliest {
-                            warn!(topic = %self.topic, partition = self.partition, offset, start, "offset out of range; going on from the log start");
-                            offset = start.max(offset.min(start));
-                            continue;
+                    if failures == 1 || failures % 50 == 0 {
+                        warn!(topic = %self.topic, error = %e, failures, "fetch failed; retrying");
+                    }
+                    if refresh {
+                        if let Err(e) = self.client.refresh_metadata().await {
+                            debug!(error = %e, "metadata refresh failed");
                         }
                     }
-                    if failures == 1 || failures % 50 == 0 {
-                        warn!(topic = %self.topic, partition = self.partition, error = %e, failures, "fetch failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100u64 << failures.min(6))).await;
+                }
+                None => {
+                    if failures > 0 {
+                        info!(topic = %self.topic, "fetching again after {failures} failures");
                     }
-                    let delay = Duration::from_millis(100u64 << failures.min(6));
-                    tokio::time::sleep(delay).await;
+                    failures = 0;
+                    if !got && asked.elapsed() < IDLE_PAUSE {
+                        // Some brokers answer an empty fetch at once instead of waiting
+                        // `max_wait`: pause so that an idle topic does not spin.
+                        tokio::time::sleep(IDLE_PAUSE - asked.elapsed()).await;
+                    }
                 }
             }
         }

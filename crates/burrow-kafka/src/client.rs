@@ -636,6 +636,151 @@ impl KafkaClient {
         }
     }
 
+    /// Fetches many partitions of one topic: one Fetch request per leader broker carrying all of
+    /// its partitions, all leaders at once (a broker answers the requests of one connection in
+    /// order, so one long-polling request per partition would queue behind each other).
+    /// Returns one result per partition asked for; partitions without a leader and
+    /// partition-level errors come back as errors (refresh metadata and retry).
+    pub async fn fetch_many(
+        &self,
+        topic: &str,
+        partitions: &[(i32, i64)],
+        opts: FetchOptions,
+    ) -> Vec<(i32, Result<FetchResult>)> {
+        let md = self.metadata();
+        let mut out = Vec::with_capacity(partitions.len());
+        let mut by_leader: BTreeMap<i32, Vec<(i32, i64)>> = BTreeMap::new();
+        for (p, offset) in partitions {
+            match md.leader(topic, *p) {
+                Some(l) => by_leader.entry(l).or_default().push((*p, *offset)),
+                None => out.push((
+                    *p,
+                    Err(KafkaError::NoLeader {
+                        topic: topic.to_string(),
+                        partition: *p,
+                    }),
+                )),
+            }
+        }
+        let mut tasks = JoinSet::new();
+        for (leader, parts) in by_leader {
+            let (client, topic) = (self.clone(), topic.to_string());
+            tasks.spawn(async move {
+                let res = client.fetch_on(leader, &topic, &parts, opts).await;
+                (leader, parts, res)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((leader, parts, res)) = joined else {
+                continue;
+            };
+            match res {
+                Ok(found) => out.extend(found),
+                Err(e) => {
+                    let source = Arc::new(e);
+                    out.extend(parts.into_iter().map(|(p, _)| {
+                        (
+                            p,
+                            Err(KafkaError::RequestFailed {
+                                api: "Fetch",
+                                broker_id: leader,
+                                source: source.clone(),
+                            }),
+                        )
+                    }));
+                }
+            }
+        }
+        out
+    }
+
+    async fn fetch_on(
+        &self,
+        leader: i32,
+        topic: &str,
+        parts: &[(i32, i64)],
+        opts: FetchOptions,
+    ) -> Result<Vec<(i32, Result<FetchResult>)>> {
+        let conn = self.broker(leader).await?;
+        let version = conn.version::<FetchRequest>(FETCH_MAX)?;
+        let mut ft = FetchTopic::default();
+        ft.topic = TopicName(str_bytes(topic));
+        ft.partitions = parts
+            .iter()
+            .map(|(p, offset)| {
+                let mut fp = FetchPartition::default();
+                fp.partition = *p;
+                fp.current_leader_epoch = -1;
+                fp.fetch_offset = *offset;
+                fp.last_fetched_epoch = -1;
+                fp.log_start_offset = -1;
+                fp.partition_max_bytes = opts.max_bytes;
+                fp
+            })
+            .collect();
+        let mut req = FetchRequest::default();
+        req.replica_id = BrokerId(-1);
+        req.max_wait_ms = opts.max_wait.as_millis().min(i32::MAX as u128) as i32;
+        req.min_bytes = opts.min_bytes;
+        req.max_bytes = opts.max_bytes.saturating_mul(4);
+        req.isolation_level = opts.isolation.code();
+        req.session_id = 0;
+        req.session_epoch = -1;
+        req.topics = vec![ft];
+        let resp = conn.send_version(&req, version).await?;
+        if resp.error_code != 0 {
+            return Err(KafkaError::server("Fetch", resp.error_code, None));
+        }
+        let offsets: BTreeMap<i32, i64> = parts.iter().copied().collect();
+        let mut out = Vec::with_capacity(parts.len());
+        for p in resp.responses.into_iter().flat_map(|t| t.partitions) {
+            let Some(offset) = offsets.get(&p.partition_index).copied() else {
+                continue;
+            };
+            if p.error_code != 0 {
+                out.push((
+                    p.partition_index,
+                    Err(KafkaError::server("Fetch", p.error_code, None)),
+                ));
+                continue;
+            }
+            let aborted: Vec<AbortedTxn> = p
+                .aborted_transactions
+                .unwrap_or_default()
+                .iter()
+                .map(|a| AbortedTxn {
+                    producer_id: a.producer_id.0,
+                    first_offset: a.first_offset,
+                })
+                .collect();
+            let read = decode_records(p.records.unwrap_or_default(), offset, &aborted);
+            out.push((
+                p.partition_index,
+                Ok(FetchResult {
+                    high_watermark: p.high_watermark,
+                    last_stable_offset: p.last_stable_offset,
+                    log_start_offset: p.log_start_offset,
+                    read,
+                }),
+            ));
+        }
+        // Partitions the broker left out of its answer (its response size limit): nothing new.
+        for (p, _) in parts {
+            if !out.iter().any(|(q, _)| q == p) {
+                out.push((
+                    *p,
+                    Ok(FetchResult {
+                        high_watermark: -1,
+                        last_stable_offset: -1,
+                        log_start_offset: -1,
+                        read: RecordsRead::default(),
+                    }),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     async fn fetch_once(
         &self,
         topic: &str,
