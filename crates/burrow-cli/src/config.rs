@@ -828,12 +828,10 @@ impl Config {
                 bail!("{key}.template-close: required with send-close = true");
             }
             GroupFilter::new(&n.group_allowlist, &n.group_denylist, &key)?;
-            if n.class_name == "http" {
-                if n.url_open.is_empty() {
-                    bail!("{key}.url-open: required");
-                }
-                // Burrow requires url-close with send-close, yet its own example config sets
-                // send-close without url-close; the notifier (issue 6) decides at start.
+            // Burrow requires url-close with send-close, yet its own example config sets
+            // send-close without url-close; the notifier (issue 6) decides at start.
+            if n.class_name == "http" && n.url_open.is_empty() {
+                bail!("{key}.url-open: required");
             }
             if n.class_name == "email" {
                 if n.from.is_empty() {

@@ -217,7 +217,8 @@ fn golden(name: &str, reply: &Reply) {
 fn every_route_matches_its_golden_body_and_burrows_shape() {
     let (api, _, _) = fixture();
     // (method, path, body, sample whose shape the reply must have, expected status, golden)
-    let cases: &[(Method, &str, &str, Option<&str>, u16, &str)] = &[
+    type Case<'a> = (Method, &'a str, &'a str, Option<&'a str>, u16, &'a str);
+    let cases: &[Case<'_>] = &[
         (
             Method::GET,
             "/v3/kafka",
