@@ -8,6 +8,8 @@ cargo bench -p burrow-storage --bench storage -- "${@}"
 cargo bench -p burrow-eval --bench eval -- "${@}"
 cargo run --release -q -p burrow-storage --example memory -- 1000000 10
 cargo bench -p burrow-kafka --bench decode -- "${@}"
+# /metrics with 10,000 groups, /lag under wrk (when installed), memory of 1,000,000 partitions.
+cargo bench -p burrow-http --bench serve
 # Fetch throughput against a local broker, beside confluent-kafka reading the same topic.
 scripts/test-services.sh start
 trap 'scripts/test-services.sh stop' EXIT
@@ -16,3 +18,5 @@ set -a
 . .test-services/env
 set +a
 cargo bench -p burrow-kafka --bench fetch
+# 1,000,000 commit records: raw read rate beside the consumer module's ingest rate.
+cargo bench -p burrow-ingest --bench ingest

@@ -1,0 +1,214 @@
+//! Ingest benchmark against a local noida-db (`BURROW_TEST_NOIDA`): 1,000,000 offset-commit
+//! records of 10,000 groups written into a fresh offsets topic, then
+//! - the broker's raw read rate: every partition fetched to its end, records only decoded;
+//! - the consumer module: from start to every group stored.
+//! Run: `scripts/test-services.sh start; . .test-services/env; cargo bench -p burrow-ingest --bench ingest`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use burrow_ingest::cluster::{self, ClusterSettings};
+use burrow_ingest::consumer::{self, ConsumerSettings};
+use burrow_ingest::IngestMetrics;
+use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
+use burrow_kafka::{
+    ClientConfig, Compression, FetchOptions, IsolationLevel, KafkaClient, OffsetSpec,
+};
+use burrow_storage::{GroupFilter, Storage, StorageConfig};
+
+const GROUPS: usize = 10_000;
+const PARTITIONS: i32 = 10;
+const COMMITS: usize = 10; // per group partition: 10,000 x 10 x 10 = 1,000,000 records
+const OFFSETS_PARTITIONS: i32 = 50;
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let Ok(addr) = std::env::var("BURROW_TEST_NOIDA") else {
+        println!(
+            "ingest bench skipped: BURROW_TEST_NOIDA not set (scripts/test-services.sh start)"
+        );
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run(addr));
+}
+
+async fn run(addr: String) {
+    let client = KafkaClient::connect(std::slice::from_ref(&addr), ClientConfig::default())
+        .await
+        .unwrap();
+    let id = std::process::id();
+    let offsets_topic = format!("bench-offsets-{id}");
+    let topic = format!("bench-topic-{id}");
+    client
+        .create_topic(&offsets_topic, OFFSETS_PARTITIONS, 1)
+        .await
+        .unwrap();
+    client.create_topic(&topic, PARTITIONS, 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client.refresh_metadata().await.unwrap();
+    for p in 0..PARTITIONS {
+        let recs: Vec<_> = (0..1000)
+            .map(|_| (None, Some(Bytes::from_static(b"x"))))
+            .collect();
+        client
+            .produce(&topic, p, &recs, Compression::None)
+            .await
+            .unwrap();
+    }
+
+    // 1,000,000 commit records, each group's in its own partition, commits in order.
+    let t = Instant::now();
+    let now = burrow_ingest::now_ms();
+    let mut per_partition: Vec<Vec<(Option<Bytes>, Option<Bytes>)>> =
+        vec![Vec::new(); OFFSETS_PARTITIONS as usize];
+    for g in 0..GROUPS {
+        let group = format!("group-{g}");
+        let p = offsets::partition_for_group(&group, OFFSETS_PARTITIONS) as usize;
+        for c in 0..COMMITS {
+            for part in 0..PARTITIONS {
+                let (mut k, mut v) = (Vec::new(), Vec::new());
+                offsets::encode_offset_commit_key(
+                    &mut k,
+                    &OffsetCommitKey {
+                        version: 1,
+                        group: &group,
+                        topic: &topic,
+                        partition: part,
+                    },
+                );
+                offsets::encode_offset_commit_value(
+                    &mut v,
+                    &OffsetCommitValue {
+                        version: 3,
+                        offset: 900 + c as i64 * 10,
+                        leader_epoch: 0,
+                        metadata: "",
+                        commit_timestamp: now - (COMMITS - c) as i64 * 60_000,
+                        expire_timestamp: -1,
+                    },
+                )
+                .unwrap();
+                per_partition[p].push((Some(Bytes::from(k)), Some(Bytes::from(v))));
+            }
+        }
+    }
+    let total: usize = per_partition.iter().map(Vec::len).sum();
+    for (p, recs) in per_partition.iter().enumerate() {
+        for chunk in recs.chunks(2000) {
+            client
+                .produce(&offsets_topic, p as i32, chunk, Compression::Lz4)
+                .await
+                .unwrap();
+        }
+    }
+    println!("wrote {total} records in {:?}", t.elapsed());
+
+    // Raw read rate: fetch every partition to its end (records decoded, nothing else).
+    let tps: Vec<(String, i32)> = (0..OFFSETS_PARTITIONS)
+        .map(|p| (offsets_topic.clone(), p))
+        .collect();
+    let ends: Vec<i64> = client
+        .list_offsets(&tps, OffsetSpec::Latest, IsolationLevel::ReadCommitted)
+        .await
+        .into_iter()
+        .map(|o| o.result.unwrap())
+        .collect();
+    let mut best_raw = f64::MAX;
+    for _ in 0..3 {
+        let raw = KafkaClient::connect(std::slice::from_ref(&addr), ClientConfig::default())
+            .await
+            .unwrap();
+        let t = Instant::now();
+        let mut pos: Vec<(i32, i64)> = (0..OFFSETS_PARTITIONS).map(|p| (p, 0)).collect();
+        let mut read = 0usize;
+        let opts = FetchOptions {
+            isolation: IsolationLevel::ReadCommitted,
+            max_wait: Duration::from_millis(10),
+            ..FetchOptions::default()
+        };
+        loop {
+            let wanted: Vec<(i32, i64)> = pos
+                .iter()
+                .copied()
+                .filter(|(p, o)| *o < ends[*p as usize])
+                .collect();
+            if wanted.is_empty() {
+                break;
+            }
+            for (p, r) in raw.fetch_many(&offsets_topic, &wanted, opts).await {
+                let r = r.unwrap();
+                read += r.read.records.len();
+                if let Some(n) = r.read.next_offset {
+                    pos[p as usize].1 = n;
+                }
+            }
+        }
+        assert_eq!(read, total);
+        best_raw = best_raw.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "raw read (fetch + decode, best of 3): {:.2} s, {:.0} records/s",
+        best_raw,
+        total as f64 / best_raw
+    );
+
+    // The modules: from start to every group stored.
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+        let metrics = IngestMetrics::unregistered();
+        let t = Instant::now();
+        let cluster = cluster::start(
+            ClusterSettings {
+                name: "local".into(),
+                servers: vec![addr.clone()],
+                client: ClientConfig::default(),
+                offset_refresh: Duration::from_secs(10),
+                topic_refresh: Duration::from_secs(60),
+                groups_reaper_refresh: None,
+                reaper_spares: vec![],
+            },
+            storage.clone(),
+            metrics.clone(),
+        );
+        let consumer = consumer::start(
+            ConsumerSettings {
+                name: "bench".into(),
+                cluster: "local".into(),
+                servers: vec![addr.clone()],
+                client: ClientConfig::default(),
+                offsets_topic: offsets_topic.clone(),
+                start_latest: false,
+                backfill_earliest: false,
+                filter: GroupFilter::default(),
+            },
+            storage.clone(),
+            metrics.clone(),
+            Some(cluster.refresher()),
+            cluster.first_round(),
+        );
+        let mut ready = consumer.ready();
+        let _ = ready.wait_for(|r| *r).await;
+        let el = t.elapsed().as_secs_f64();
+        let groups = storage.fetch_consumers("local").unwrap().len();
+        assert_eq!(groups, GROUPS + 1, "every group and burrow-bench");
+        best = best.min(el);
+        consumer.stop().await;
+        cluster.stop().await;
+    }
+    println!(
+        "consumer module, start to every group stored (best of 3): {:.2} s, {:.0} records/s = {:.0} % of the raw read rate",
+        best,
+        total as f64 / best,
+        best_raw / best * 100.0
+    );
+}
