@@ -2,6 +2,7 @@
 //! records of 10,000 groups written into a fresh offsets topic, then
 //! - the broker's raw read rate: every partition fetched to its end, records only decoded;
 //! - the consumer module: from start to every group stored.
+//!
 //! Run: `scripts/test-services.sh start; . .test-services/env; cargo bench -p burrow-ingest --bench ingest`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
