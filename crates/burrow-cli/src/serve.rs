@@ -278,24 +278,25 @@ async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
         info!("environment override {applied}");
     }
     // Everything that can fail on bad input is checked before anything starts.
-    let mut cluster_clients = Vec::new();
-    for (name, c) in &config.cluster_modules {
-        let key = format!("cluster.{name}.client-profile");
-        let client = config.client_config(&key, &c.client_profile)?;
+    // The client settings of a module, with its TLS files read now so that a bad file stops the
+    // start instead of failing every reconnect.
+    let client = |key: String, profile: &str| -> Result<burrow_kafka::ClientConfig> {
+        let client = config.client_config(&key, profile)?;
         if let Some(t) = &client.tls {
-            burrow_kafka::tls::connector(&c.client_profile, t)?;
+            burrow_kafka::tls::connector(profile, t)?;
         }
-        cluster_clients.push(client);
-    }
-    let mut consumer_clients = Vec::new();
-    for (name, c) in &config.consumers {
-        let key = format!("consumer.{name}.client-profile");
-        let client = config.client_config(&key, &c.client_profile)?;
-        if let Some(t) = &client.tls {
-            burrow_kafka::tls::connector(&c.client_profile, t)?;
-        }
-        consumer_clients.push(client);
-    }
+        Ok(client)
+    };
+    let cluster_clients = config
+        .cluster_modules
+        .iter()
+        .map(|(name, c)| client(format!("cluster.{name}.client-profile"), &c.client_profile))
+        .collect::<Result<Vec<_>>>()?;
+    let consumer_clients = config
+        .consumers
+        .iter()
+        .map(|(name, c)| client(format!("consumer.{name}.client-profile"), &c.client_profile))
+        .collect::<Result<Vec<_>>>()?;
     let mut listeners = Vec::new();
     for (name, h) in &config.httpservers {
         let tls = if h.tls.is_empty() {

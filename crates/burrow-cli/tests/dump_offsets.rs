@@ -2,27 +2,16 @@
 //! come out as JSON lines, undecodable ones with an error naming the field.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::brokers;
+
 use std::process::Command;
 
 use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue, RecordType};
 use burrow_kafka::{ClientConfig, Compression, IsolationLevel, KafkaClient, OffsetSpec};
 use bytes::Bytes;
 use serde_json::{json, Value};
-
-fn brokers() -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for (name, var) in [
-        ("noida", "BURROW_TEST_NOIDA"),
-        ("tansu", "BURROW_TEST_TANSU"),
-    ] {
-        match std::env::var(var) {
-            Ok(a) if !a.is_empty() => out.push((name, a)),
-            _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
-            _ => eprintln!("skipping {name}: {var} not set"),
-        }
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dump_offsets_prints_what_was_written() {

@@ -4,6 +4,10 @@
 //! the key, SIGTERM stops cleanly and removes the pidfile.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::brokers;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -17,21 +21,6 @@ use burrow_kafka::offsets::{
 use burrow_kafka::{ClientConfig, Compression, KafkaClient};
 use bytes::Bytes;
 use serde_json::Value;
-
-fn brokers() -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for (name, var) in [
-        ("noida", "BURROW_TEST_NOIDA"),
-        ("tansu", "BURROW_TEST_TANSU"),
-    ] {
-        match std::env::var(var) {
-            Ok(a) if !a.is_empty() => out.push((name, a)),
-            _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
-            _ => eprintln!("skipping {name}: {var} not set"),
-        }
-    }
-    out
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

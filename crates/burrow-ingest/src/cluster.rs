@@ -115,23 +115,6 @@ struct Topology {
     counts: BTreeMap<String, i32>,
 }
 
-async fn connect(settings: &ClusterSettings) -> KafkaClient {
-    let mut delay = Duration::from_millis(500);
-    loop {
-        match KafkaClient::connect(&settings.servers, settings.client.clone()).await {
-            Ok(c) => {
-                info!(cluster = %settings.name, "connected to {}", settings.servers.join(","));
-                return c;
-            }
-            Err(e) => {
-                warn!(cluster = %settings.name, error = %e, "cannot connect to the cluster; retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-        }
-    }
-}
-
 async fn run(
     settings: ClusterSettings,
     storage: Arc<Storage>,
@@ -139,7 +122,13 @@ async fn run(
     early: Arc<Notify>,
     ready: watch::Sender<bool>,
 ) {
-    let client = connect(&settings).await;
+    let client = crate::connect_retrying(
+        "cluster",
+        &settings.name,
+        &settings.servers,
+        &settings.client,
+    )
+    .await;
     let mut module = Module {
         topology: Topology::default(),
         refresh_metadata: true,

@@ -321,20 +321,6 @@ impl Backlog {
     }
 }
 
-async fn connect(settings: &ConsumerSettings) -> KafkaClient {
-    let mut delay = Duration::from_millis(500);
-    loop {
-        match KafkaClient::connect(&settings.servers, settings.client.clone()).await {
-            Ok(c) => return c,
-            Err(e) => {
-                warn!(consumer = %settings.name, error = %e, "cannot connect; retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
-            }
-        }
-    }
-}
-
 /// Offsets of every partition, retried until all are known.
 async fn offsets(
     client: &KafkaClient,
@@ -383,7 +369,13 @@ async fn run(
     gauge.set(0);
     // Decision 6: broker offsets first, so that the backlog's commits are not dropped.
     let _ = cluster_ready.wait_for(|r| *r).await;
-    let client = connect(&settings).await;
+    let client = crate::connect_retrying(
+        "consumer",
+        &settings.name,
+        &settings.servers,
+        &settings.client,
+    )
+    .await;
     let topic = settings.offsets_topic.clone();
     // Burrow lists the partitions once and never looks again (linkedin/Burrow#326); this module
     // waits for the topic to appear.

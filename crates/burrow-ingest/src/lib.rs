@@ -32,3 +32,27 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+/// Connects to `servers`, retrying with backoff (0.5 s doubling up to 30 s) while no broker
+/// answers: a monitor comes up before the cluster it watches. `module` and `name` label the log.
+async fn connect_retrying(
+    module: &str,
+    name: &str,
+    servers: &[String],
+    client: &burrow_kafka::ClientConfig,
+) -> burrow_kafka::KafkaClient {
+    let mut delay = std::time::Duration::from_millis(500);
+    loop {
+        match burrow_kafka::KafkaClient::connect(servers, client.clone()).await {
+            Ok(c) => {
+                tracing::info!(module, name, "connected to {}", servers.join(","));
+                return c;
+            }
+            Err(e) => {
+                tracing::warn!(module, name, error = %e, "cannot connect; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(30));
+            }
+        }
+    }
+}

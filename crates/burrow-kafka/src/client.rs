@@ -675,7 +675,24 @@ impl KafkaClient {
                 continue;
             };
             match res {
-                Ok(found) => out.extend(found),
+                Ok(found) => {
+                    // Partitions the broker left out of its answer (its response size limit):
+                    // nothing new for them this time.
+                    for (p, _) in &parts {
+                        if !found.iter().any(|(q, _)| q == p) {
+                            out.push((
+                                *p,
+                                Ok(FetchResult {
+                                    high_watermark: -1,
+                                    last_stable_offset: -1,
+                                    log_start_offset: -1,
+                                    read: RecordsRead::default(),
+                                }),
+                            ));
+                        }
+                    }
+                    out.extend(found);
+                }
                 Err(e) => {
                     let source = Arc::new(e);
                     out.extend(parts.into_iter().map(|(p, _)| {
@@ -722,7 +739,10 @@ impl KafkaClient {
         req.replica_id = BrokerId(-1);
         req.max_wait_ms = opts.max_wait.as_millis().min(i32::MAX as u128) as i32;
         req.min_bytes = opts.min_bytes;
-        req.max_bytes = opts.max_bytes.saturating_mul(4);
+        // Room for a few partitions at their limit; one partition gets exactly its limit.
+        req.max_bytes = opts
+            .max_bytes
+            .saturating_mul(parts.len().clamp(1, 4) as i32);
         req.isolation_level = opts.isolation.code();
         req.session_id = 0;
         req.session_epoch = -1;
@@ -764,20 +784,6 @@ impl KafkaClient {
                 }),
             ));
         }
-        // Partitions the broker left out of its answer (its response size limit): nothing new.
-        for (p, _) in parts {
-            if !out.iter().any(|(q, _)| q == p) {
-                out.push((
-                    *p,
-                    Ok(FetchResult {
-                        high_watermark: -1,
-                        last_stable_offset: -1,
-                        log_start_offset: -1,
-                        read: RecordsRead::default(),
-                    }),
-                ));
-            }
-        }
         Ok(out)
     }
 
@@ -788,60 +794,28 @@ impl KafkaClient {
         offset: i64,
         opts: FetchOptions,
     ) -> Result<FetchResult> {
-        let conn = self.leader(topic, partition).await?;
-        let version = conn.version::<FetchRequest>(FETCH_MAX)?;
-        let mut fp = FetchPartition::default();
-        fp.partition = partition;
-        fp.current_leader_epoch = -1;
-        fp.fetch_offset = offset;
-        fp.last_fetched_epoch = -1;
-        fp.log_start_offset = -1;
-        fp.partition_max_bytes = opts.max_bytes;
-        let mut ft = FetchTopic::default();
-        ft.topic = TopicName(str_bytes(topic));
-        ft.partitions = vec![fp];
-        let mut req = FetchRequest::default();
-        req.replica_id = BrokerId(-1);
-        req.max_wait_ms = opts.max_wait.as_millis().min(i32::MAX as u128) as i32;
-        req.min_bytes = opts.min_bytes;
-        req.max_bytes = opts.max_bytes;
-        req.isolation_level = opts.isolation.code();
-        req.session_id = 0;
-        req.session_epoch = -1;
-        req.topics = vec![ft];
-        let resp = conn.send_version(&req, version).await?;
-        if resp.error_code != 0 {
-            return Err(KafkaError::server("Fetch", resp.error_code, None));
-        }
-        let p = resp
-            .responses
-            .into_iter()
-            .flat_map(|t| t.partitions)
-            .find(|p| p.partition_index == partition)
-            .ok_or_else(|| KafkaError::Protocol {
-                broker: conn.addr().to_string(),
+        let leader =
+            self.metadata()
+                .leader(topic, partition)
+                .ok_or_else(|| KafkaError::NoLeader {
+                    topic: topic.to_string(),
+                    partition,
+                })?;
+        let found = self
+            .fetch_on(leader, topic, &[(partition, offset)], opts)
+            .await?;
+        match found.into_iter().find(|(p, _)| *p == partition) {
+            Some((_, result)) => result,
+            None => Err(KafkaError::Protocol {
+                broker: self
+                    .metadata()
+                    .brokers
+                    .get(&leader)
+                    .map_or_else(|| format!("broker {leader}"), |b| b.addr.clone()),
                 api: "Fetch",
                 message: format!("no data for {topic}/{partition} in the response"),
-            })?;
-        if p.error_code != 0 {
-            return Err(KafkaError::server("Fetch", p.error_code, None));
+            }),
         }
-        let aborted: Vec<AbortedTxn> = p
-            .aborted_transactions
-            .unwrap_or_default()
-            .iter()
-            .map(|a| AbortedTxn {
-                producer_id: a.producer_id.0,
-                first_offset: a.first_offset,
-            })
-            .collect();
-        let read = decode_records(p.records.unwrap_or_default(), offset, &aborted);
-        Ok(FetchResult {
-            high_watermark: p.high_watermark,
-            last_stable_offset: p.last_stable_offset,
-            log_start_offset: p.log_start_offset,
-            read,
-        })
     }
 
     /// The coordinator broker id of a group.
