@@ -20,3 +20,5 @@ set +a
 cargo bench -p burrow-kafka --bench fetch
 # 1,000,000 commit records: raw read rate beside the consumer module's ingest rate.
 cargo bench -p burrow-ingest --bench ingest
+# Time to verdict of `burrow-cli check` for a 100-partition group.
+cargo bench -p burrow-cli --bench check

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod config;
 mod dump;
 mod evaluate;
@@ -26,6 +27,13 @@ enum Command {
     ///
     /// Exit code: 0 after a signal, 1 when the configuration is bad or a start step fails.
     Serve(serve::Args),
+    /// A one-shot verdict for one consumer group, straight from the cluster: reads the group's
+    /// recent commits from its `__consumer_offsets` partition, samples the end offsets during
+    /// `--window`, and evaluates with Burrow's rules. Or asks a running server (`--server`).
+    ///
+    /// Exit code: 0 OK, 1 WARN, 2 ERR (a partition in STOP, STALL or REWIND), 3 unknown (group
+    /// not found, cluster or server unreachable, bad arguments) with the reason on stderr.
+    Check(check::Args),
     /// Evaluates the groups of a storage snapshot and prints their statuses (Burrow's status
     /// objects, all partitions) as a JSON array.
     ///
@@ -59,6 +67,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => serve::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::DumpOffsets(args) => dump::run(&args),

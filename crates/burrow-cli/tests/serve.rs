@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::brokers;
+use common::{brokers, now_ms, Kafka};
+
+use burrow_kafka::offsets::{self, OffsetCommitKey};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -14,12 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use burrow_kafka::offsets::{
-    self, Assignment, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue,
-    TopicPartitions,
-};
-use burrow_kafka::{ClientConfig, Compression, KafkaClient};
-use bytes::Bytes;
 use serde_json::Value;
 
 fn free_port() -> u16 {
@@ -28,13 +24,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 /// A minimal HTTP/1.1 request; returns status and body.
@@ -134,144 +123,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-struct Kafka {
-    client: KafkaClient,
-    partitions: i32,
-}
-
-impl Kafka {
-    async fn connect(addr: &str) -> Kafka {
-        let client = KafkaClient::connect(&[addr.to_string()], ClientConfig::default())
-            .await
-            .unwrap();
-        if !client.metadata().topics.contains_key("__consumer_offsets") {
-            client
-                .create_topic("__consumer_offsets", 50, 1)
-                .await
-                .unwrap();
-        }
-        let partitions = client.refresh_metadata().await.unwrap().topics["__consumer_offsets"]
-            .partitions
-            .len() as i32;
-        Kafka { client, partitions }
-    }
-
-    /// A one-partition topic holding `n` records (one per batch: tansu miscounts multi-record
-    /// batches).
-    async fn topic(&self, name: &str, n: usize) {
-        self.client.create_topic(name, 1, 1).await.unwrap();
-        for _ in 0..60 {
-            if self
-                .client
-                .refresh_metadata()
-                .await
-                .unwrap()
-                .leader(name, 0)
-                .is_some()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.produce(name, n).await;
-    }
-
-    async fn produce(&self, topic: &str, n: usize) {
-        for _ in 0..n {
-            self.client
-                .produce(
-                    topic,
-                    0,
-                    &[(None, Some(Bytes::from_static(b"x")))],
-                    Compression::None,
-                )
-                .await
-                .unwrap();
-        }
-    }
-
-    /// Writes an offset commit for `group` where Kafka would: its `__consumer_offsets` partition.
-    async fn commit(&self, group: &str, topic: &str, offset: i64, timestamp: i64) {
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_offset_commit_key(
-            &mut k,
-            &OffsetCommitKey {
-                version: 1,
-                group,
-                topic,
-                partition: 0,
-            },
-        );
-        offsets::encode_offset_commit_value(
-            &mut v,
-            &OffsetCommitValue {
-                version: 3,
-                offset,
-                leader_epoch: 0,
-                metadata: "",
-                commit_timestamp: timestamp,
-                expire_timestamp: -1,
-            },
-        )
-        .unwrap();
-        self.write(group, k, Some(v)).await;
-    }
-
-    async fn write(&self, group: &str, key: Vec<u8>, value: Option<Vec<u8>>) {
-        let p = offsets::partition_for_group(group, self.partitions);
-        self.client
-            .produce(
-                "__consumer_offsets",
-                p,
-                &[(Some(Bytes::from(key)), value.map(Bytes::from))],
-                Compression::None,
-            )
-            .await
-            .unwrap();
-    }
-
-    /// Group metadata: one member owning partition 0 of `topic`.
-    async fn owner(&self, group: &str, topic: &str) {
-        let mut assignment = Vec::new();
-        offsets::encode_assignment(
-            &mut assignment,
-            &Assignment {
-                version: 0,
-                partitions: vec![TopicPartitions {
-                    topic,
-                    partitions: vec![0],
-                }],
-                user_data: None,
-            },
-        );
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_group_metadata_key(&mut k, group);
-        offsets::encode_group_metadata_value(
-            &mut v,
-            &GroupMetadataValue {
-                version: 3,
-                protocol_type: "consumer",
-                generation: 1,
-                protocol: Some("range"),
-                leader: Some("m1"),
-                current_state_timestamp: now_ms(),
-                members: vec![MemberMetadata {
-                    member_id: "m1",
-                    group_instance_id: None,
-                    client_id: "client-1",
-                    client_host: "/127.0.0.1",
-                    rebalance_timeout: 30000,
-                    session_timeout: 10000,
-                    subscription: &[],
-                    assignment: &assignment,
-                }],
-            },
-        )
-        .unwrap();
-        self.write(group, k, Some(v)).await;
     }
 }
 
@@ -416,6 +267,33 @@ async fn groups_go_ok_warn_stop_stall_rewind_through_the_api() {
         assert_eq!(v["status"]["partitions"][0]["end"]["lag"], 125, "{v}");
 
         stage("WARN seen");
+        // `burrow-cli check --server` asks this server: exit code and table from its answer.
+        let base = format!("http://127.0.0.1:{port}");
+        let check = |group: &str, cluster: Option<&str>| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_burrow-cli"));
+            cmd.args(["check", "--server", &base, "--group", group]);
+            if let Some(c) = cluster {
+                cmd.args(["--cluster", c]);
+            }
+            cmd.output().unwrap()
+        };
+        for (group, code, first) in [
+            (t("g-ok"), 0, "OK: "),
+            (t("g-warn"), 1, "WARN: "),
+            (t("g-stop"), 2, "ERR: "),
+            (format!("nope-{id}"), 3, "NOTFOUND: "),
+        ] {
+            let out = check(&group, Some("local"));
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(code), "{group}: {text}");
+            assert!(text.starts_with(first), "{group}: {text}");
+        }
+        // The only cluster is found without --cluster; an unknown one is exit 3 with the reason.
+        assert_eq!(check(&t("g-ok"), None).status.code(), Some(0));
+        let out = check(&t("g-ok"), Some("elsewhere"));
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not found on cluster \"elsewhere\""), "{err}");
         // NOTFOUND: 404 with error=false.
         let (s, v) = get_json(port, &format!("/v3/kafka/local/consumer/nope-{id}/status")).unwrap();
         assert_eq!(

@@ -8,9 +8,12 @@
 //!   partition of `__consumer_offsets` concurrently (read committed), decodes each record and
 //!   writes commits, owners, tombstones and Burrow's own progress to storage.
 //!
-//! Both run as tokio tasks and write straight into a shared [`burrow_storage::Storage`].
+//! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
+//!
+//! Both modules run as tokio tasks and write straight into a shared [`burrow_storage::Storage`].
 //! [`IngestMetrics`] counts what they read, skip and fail at.
 
+pub mod check;
 pub mod cluster;
 pub mod consumer;
 mod metrics;

@@ -503,15 +503,31 @@ impl KafkaClient {
         spec: OffsetSpec,
         isolation: IsolationLevel,
     ) -> Vec<PartitionOffset> {
+        let each: Vec<(String, i32, OffsetSpec)> = partitions
+            .iter()
+            .map(|(t, p)| (t.clone(), *p, spec))
+            .collect();
+        self.list_offsets_each(&each, isolation).await
+    }
+
+    /// ListOffsets with a spec per partition (for example a different timestamp for each), one
+    /// request per leader broker, all brokers concurrently. A partition must appear at most once.
+    /// A timestamp spec answers the first offset whose record timestamp is at or after it, or -1
+    /// when no record is that recent.
+    pub async fn list_offsets_each(
+        &self,
+        partitions: &[(String, i32, OffsetSpec)],
+        isolation: IsolationLevel,
+    ) -> Vec<PartitionOffset> {
         let md = self.metadata();
         let mut out = Vec::with_capacity(partitions.len());
-        let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
-        for (topic, partition) in partitions {
+        let mut by_leader: BTreeMap<i32, Vec<(String, i32, OffsetSpec)>> = BTreeMap::new();
+        for (topic, partition, spec) in partitions {
             match md.leader(topic, *partition) {
                 Some(l) => by_leader
                     .entry(l)
                     .or_default()
-                    .push((topic.clone(), *partition)),
+                    .push((topic.clone(), *partition, *spec)),
                 None => out.push(PartitionOffset {
                     topic: topic.clone(),
                     partition: *partition,
@@ -526,9 +542,7 @@ impl KafkaClient {
         for (leader, parts) in by_leader {
             let client = self.clone();
             tasks.spawn(async move {
-                let res = client
-                    .list_offsets_on(leader, &parts, spec, isolation)
-                    .await;
+                let res = client.list_offsets_on(leader, &parts, isolation).await;
                 (leader, parts, res)
             });
         }
@@ -540,7 +554,7 @@ impl KafkaClient {
                 Ok(found) => out.extend(found),
                 Err(e) => {
                     let source = Arc::new(e);
-                    for (topic, partition) in parts {
+                    for (topic, partition, _) in parts {
                         out.push(PartitionOffset {
                             topic,
                             partition,
@@ -560,16 +574,15 @@ impl KafkaClient {
     async fn list_offsets_on(
         &self,
         leader: i32,
-        parts: &[(String, i32)],
-        spec: OffsetSpec,
+        parts: &[(String, i32, OffsetSpec)],
         isolation: IsolationLevel,
     ) -> Result<Vec<PartitionOffset>> {
         let conn = self.broker(leader).await?;
         // v2+ carries the isolation level; v1 is the floor of this crate (Kafka 0.10.1+).
         let version = conn.version::<ListOffsetsRequest>(i16::MAX)?;
-        let mut topics: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-        for (t, p) in parts {
-            topics.entry(t).or_default().push(*p);
+        let mut topics: BTreeMap<&str, Vec<(i32, OffsetSpec)>> = BTreeMap::new();
+        for (t, p, spec) in parts {
+            topics.entry(t).or_default().push((*p, *spec));
         }
         let mut req = ListOffsetsRequest::default();
         req.replica_id = BrokerId(-1);
@@ -587,7 +600,7 @@ impl KafkaClient {
                 lt.name = TopicName(str_bytes(t));
                 lt.partitions = ps
                     .into_iter()
-                    .map(|p| {
+                    .map(|(p, spec)| {
                         let mut lp = ListOffsetsPartition::default();
                         lp.partition_index = p;
                         lp.current_leader_epoch = -1;
@@ -1089,11 +1102,25 @@ impl KafkaClient {
         records: &[(Option<Bytes>, Option<Bytes>)],
         compression: Compression,
     ) -> Result<i64> {
-        let conn = self.leader(topic, partition).await?;
-        let version = conn.version::<ProduceRequest>(PRODUCE_MAX)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
+        self.produce_at(topic, partition, records, compression, now)
+            .await
+    }
+
+    /// [`KafkaClient::produce`] with the records' create time set to `timestamp` (ms): for tests
+    /// and tools that build a topic's history after the fact.
+    pub async fn produce_at(
+        &self,
+        topic: &str,
+        partition: i32,
+        records: &[(Option<Bytes>, Option<Bytes>)],
+        compression: Compression,
+        timestamp: i64,
+    ) -> Result<i64> {
+        let conn = self.leader(topic, partition).await?;
+        let version = conn.version::<ProduceRequest>(PRODUCE_MAX)?;
         let recs: Vec<Record> = records
             .iter()
             .enumerate()
@@ -1109,7 +1136,7 @@ impl KafkaClient {
                 // kafka-protocol keeps records in one batch while offset - sequence is constant;
                 // this makes the batch's base sequence -1 (no idempotence), as Java's producer.
                 sequence: i as i32 - 1,
-                timestamp: now,
+                timestamp,
                 key: k.clone(),
                 value: v.clone(),
                 headers: Default::default(),

@@ -1,4 +1,22 @@
 //! Shared by the broker tests of this crate.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use burrow_kafka::offsets::{
+    self, Assignment, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue,
+    TopicPartitions,
+};
+use burrow_kafka::{ClientConfig, Compression, KafkaClient};
+use bytes::Bytes;
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
 
 /// The test brokers from `.test-services/env`, as (name, address). In CI a missing broker fails
 /// the run instead of skipping it.
@@ -15,4 +33,152 @@ pub fn brokers() -> Vec<(&'static str, String)> {
         }
     }
     out
+}
+
+/// A test broker with `__consumer_offsets` (created with 50 partitions where missing), and the
+/// writes a group coordinator would make.
+pub struct Kafka {
+    /// The client.
+    pub client: KafkaClient,
+    /// Partitions of `__consumer_offsets`.
+    pub partitions: i32,
+}
+
+impl Kafka {
+    pub async fn connect(addr: &str) -> Kafka {
+        let client = KafkaClient::connect(&[addr.to_string()], ClientConfig::default())
+            .await
+            .unwrap();
+        if !client.metadata().topics.contains_key("__consumer_offsets") {
+            client
+                .create_topic("__consumer_offsets", 50, 1)
+                .await
+                .unwrap();
+        }
+        let partitions = client.refresh_metadata().await.unwrap().topics["__consumer_offsets"]
+            .partitions
+            .len() as i32;
+        Kafka { client, partitions }
+    }
+
+    /// A one-partition topic holding `n` records (one per batch: tansu miscounts multi-record
+    /// batches).
+    pub async fn topic(&self, name: &str, n: usize) {
+        self.client.create_topic(name, 1, 1).await.unwrap();
+        for _ in 0..60 {
+            if self
+                .client
+                .refresh_metadata()
+                .await
+                .unwrap()
+                .leader(name, 0)
+                .is_some()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.produce(name, n).await;
+    }
+
+    pub async fn produce(&self, topic: &str, n: usize) {
+        for _ in 0..n {
+            self.produce_at(topic, now_ms()).await;
+        }
+    }
+
+    /// One record with create time `timestamp` (ms) on partition 0.
+    pub async fn produce_at(&self, topic: &str, timestamp: i64) {
+        self.client
+            .produce_at(
+                topic,
+                0,
+                &[(None, Some(Bytes::from_static(b"x")))],
+                Compression::None,
+                timestamp,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Writes an offset commit for `group` where Kafka would: its `__consumer_offsets` partition.
+    pub async fn commit(&self, group: &str, topic: &str, offset: i64, timestamp: i64) {
+        let (mut k, mut v) = (Vec::new(), Vec::new());
+        offsets::encode_offset_commit_key(
+            &mut k,
+            &OffsetCommitKey {
+                version: 1,
+                group,
+                topic,
+                partition: 0,
+            },
+        );
+        offsets::encode_offset_commit_value(
+            &mut v,
+            &OffsetCommitValue {
+                version: 3,
+                offset,
+                leader_epoch: 0,
+                metadata: "",
+                commit_timestamp: timestamp,
+                expire_timestamp: -1,
+            },
+        )
+        .unwrap();
+        self.write(group, k, Some(v)).await;
+    }
+
+    pub async fn write(&self, group: &str, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let p = offsets::partition_for_group(group, self.partitions);
+        self.client
+            .produce(
+                "__consumer_offsets",
+                p,
+                &[(Some(Bytes::from(key)), value.map(Bytes::from))],
+                Compression::None,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Group metadata: one member owning partition 0 of `topic`.
+    pub async fn owner(&self, group: &str, topic: &str) {
+        let mut assignment = Vec::new();
+        offsets::encode_assignment(
+            &mut assignment,
+            &Assignment {
+                version: 0,
+                partitions: vec![TopicPartitions {
+                    topic,
+                    partitions: vec![0],
+                }],
+                user_data: None,
+            },
+        );
+        let (mut k, mut v) = (Vec::new(), Vec::new());
+        offsets::encode_group_metadata_key(&mut k, group);
+        offsets::encode_group_metadata_value(
+            &mut v,
+            &GroupMetadataValue {
+                version: 3,
+                protocol_type: "consumer",
+                generation: 1,
+                protocol: Some("range"),
+                leader: Some("m1"),
+                current_state_timestamp: now_ms(),
+                members: vec![MemberMetadata {
+                    member_id: "m1",
+                    group_instance_id: None,
+                    client_id: "client-1",
+                    client_host: "/127.0.0.1",
+                    rebalance_timeout: 30000,
+                    session_timeout: 10000,
+                    subscription: &[],
+                    assignment: &assignment,
+                }],
+            },
+        )
+        .unwrap();
+        self.write(group, k, Some(v)).await;
+    }
 }

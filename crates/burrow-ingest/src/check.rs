@@ -1,0 +1,812 @@
+//! A one-shot evaluation of one consumer group, straight from the cluster, without a server and
+//! without warm-up.
+//!
+//! [`check_group`] does what a server would have learned over the last minutes:
+//!
+//! 1. It reads the group's recent commits from the one partition of `__consumer_offsets` that
+//!    holds them (Kafka's choice for the group id), backwards in growing chunks from the end, until
+//!    every partition of the group has a full window of commits, a group tombstone is reached, the
+//!    records are older than `expire-group`, the start of the partition is reached, or
+//!    `max_scan` records were read.
+//! 2. It reconstructs the broker's end offset at the time of each recent commit with ListOffsets
+//!    by timestamp (the first record written at or after the commit), so that each commit gets
+//!    the lag it had then: a consumer that is falling behind shows growing lag at once.
+//! 3. It samples the end offsets of the group's partitions during `window` (the broker history).
+//! 4. It replays all of it into a private [`Storage`] with every storage rule (min-distance,
+//!    expiry, tombstones, owners) and evaluates with [`burrow_eval`], as the server would.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use burrow_core::{
+    BrokerOffsetEvent, ClearOwnersEvent, ConsumerGroupStatus, ConsumerOffsetEvent,
+    ConsumerOwnerEvent, DeleteGroupEvent, OffsetTombstoneEvent,
+};
+use burrow_eval::{CachingEvaluator, EvaluatorConfig};
+use burrow_kafka::offsets::{decode_assignment, decode_record, partition_for_group, OffsetsRecord};
+use burrow_kafka::{
+    FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
+};
+use burrow_storage::{Storage, StorageConfig};
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct CheckSettings {
+    /// Cluster name used in the status object.
+    pub cluster: String,
+    /// The consumer group.
+    pub group: String,
+    /// The offsets topic (`__consumer_offsets`).
+    pub offsets_topic: String,
+    /// How long to sample the broker's end offsets. Zero takes one sample.
+    pub window: Duration,
+    /// Storage rules: `intervals` (window size and number of samples), `min-distance`,
+    /// `expire-group`. The allow/deny lists are ignored: the group was asked for by name.
+    pub storage: StorageConfig,
+    /// Evaluation rules.
+    pub evaluator: EvaluatorConfig,
+    /// Upper bound on the records of the offsets partition read while looking for history.
+    pub max_scan: u64,
+}
+
+/// Progress reports, for a progress indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Reading the group's commit history: records read so far of the partition's records.
+    History {
+        /// Records read so far.
+        read: u64,
+        /// Records in the partition.
+        total: u64,
+    },
+    /// Looking up the broker's end offsets at the time of each commit.
+    Lookup,
+    /// Sampling the end offsets.
+    Sampling {
+        /// Samples taken.
+        taken: usize,
+        /// Samples planned.
+        of: usize,
+    },
+}
+
+/// How the lag of the commits read from history was computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoricLag {
+    /// Against the end offset at each commit's time (ListOffsets by timestamp).
+    AtCommitTime,
+    /// Against the current end offset, because the broker did not answer lookups by timestamp.
+    Current {
+        /// The broker's answer.
+        reason: String,
+    },
+}
+
+/// The verdict and what it is based on.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// The group's status with every partition (NOTFOUND when no commit survived).
+    pub status: ConsumerGroupStatus,
+    /// The offsets topic read.
+    pub offsets_topic: String,
+    /// The offsets topic partition that holds the group.
+    pub offsets_partition: i32,
+    /// Records of that partition read.
+    pub records_scanned: u64,
+    /// Records of this group among them.
+    pub group_records: usize,
+    /// Commits storage did not take: expired (older than `expire-group`), or of a topic or
+    /// partition the cluster no longer has.
+    pub commits_dropped: usize,
+    /// True when the scan stopped at `max_scan` before the history was complete.
+    pub scan_truncated: bool,
+    /// End-offset samples taken.
+    pub samples: usize,
+    /// How the historic lag was computed.
+    pub historic_lag: HistoricLag,
+    /// Time spent reading history and looking up historic end offsets.
+    pub history_time: Duration,
+}
+
+/// Why a check could not reach a verdict.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// The offsets topic does not exist (no group ever committed to Kafka).
+    #[error("the offsets topic {0} does not exist on this cluster")]
+    NoOffsetsTopic(String),
+    /// A Kafka request failed.
+    #[error(transparent)]
+    Kafka(#[from] KafkaError),
+    /// The storage settings are invalid.
+    #[error(transparent)]
+    Storage(#[from] burrow_storage::StorageError),
+    /// The evaluator settings are invalid.
+    #[error(transparent)]
+    Eval(#[from] burrow_eval::EvalError),
+}
+
+/// One record of the group, owned.
+#[derive(Debug, Clone)]
+enum GroupEvent {
+    Commit {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        timestamp: i64,
+        order: i64,
+    },
+    OffsetTombstone {
+        topic: String,
+        partition: i32,
+    },
+    /// A consumer-protocol group metadata record: (topic, partition, host, client id) per
+    /// assigned partition; empty when the group has no members.
+    Owners(Vec<(String, i32, String, String)>),
+    GroupTombstone,
+}
+
+/// Per group partition while scanning backwards: window slots found, and whether older commits
+/// no longer matter (an offset tombstone is newer than them).
+#[derive(Debug, Default)]
+struct Seen {
+    slots: usize,
+    oldest_ts: Option<i64>,
+    closed: bool,
+}
+
+/// Evaluates `settings.group` from the cluster `client` is connected to. See the module docs.
+pub async fn check_group(
+    client: &KafkaClient,
+    settings: &CheckSettings,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<CheckReport, CheckError> {
+    let started = Instant::now();
+    let mut storage_config = settings.storage.clone();
+    storage_config.group_allowlist.clear();
+    storage_config.group_denylist.clear();
+    let storage = Storage::new(storage_config, [settings.cluster.as_str()])?;
+    let evaluator = CachingEvaluator::new(&storage, settings.evaluator.clone())?;
+    let intervals = storage.intervals();
+
+    let md = client.metadata();
+    let md = if md.topics.contains_key(&settings.offsets_topic) {
+        md
+    } else {
+        client.refresh_metadata().await?
+    };
+    let count = md
+        .topics
+        .get(&settings.offsets_topic)
+        .map(|t| t.partitions.len())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| CheckError::NoOffsetsTopic(settings.offsets_topic.clone()))?;
+    let partition = partition_for_group(&settings.group, count as i32);
+
+    let scan = read_history(client, settings, partition, intervals, progress).await?;
+    let events = scan.events;
+
+    // The group's partitions, from commits and assignments; the topics' partition counts.
+    let md = client.refresh_metadata().await?;
+    let mut tps: BTreeMap<(String, i32), i32> = BTreeMap::new();
+    for e in &events {
+        match e {
+            GroupEvent::Commit {
+                topic, partition, ..
+            } => {
+                if let Some(t) = md.topics.get(topic) {
+                    tps.insert((topic.clone(), *partition), t.partitions.len() as i32);
+                }
+            }
+            GroupEvent::Owners(owners) => {
+                for (topic, partition, _, _) in owners {
+                    if let Some(t) = md.topics.get(topic) {
+                        tps.insert((topic.clone(), *partition), t.partitions.len() as i32);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let tp_list: Vec<(String, i32)> = tps.keys().cloned().collect();
+
+    // The first sample, then the end offsets at each recent commit's time.
+    progress(Progress::Lookup);
+    let first = sample(client, &tp_list).await;
+    let (historic, historic_lag) = historic_ends(client, &events, &first, intervals).await;
+    let history_time = started.elapsed();
+
+    // The remaining samples, spread over the window.
+    let planned = if settings.window.is_zero() || intervals < 2 {
+        1
+    } else {
+        intervals
+    };
+    let mut samples = vec![(crate::now_ms(), first)];
+    progress(Progress::Sampling {
+        taken: 1,
+        of: planned,
+    });
+    if planned > 1 {
+        let spacing = settings.window / (planned as u32 - 1);
+        let sampling_start = tokio::time::Instant::now();
+        for i in 1..planned {
+            tokio::time::sleep_until(sampling_start + spacing * i as u32).await;
+            samples.push((crate::now_ms(), sample(client, &tp_list).await));
+            progress(Progress::Sampling {
+                taken: i + 1,
+                of: planned,
+            });
+        }
+    }
+
+    // Replay: each commit preceded by the end offset of its time, then the samples.
+    let now = crate::now_ms();
+    let cluster = settings.cluster.as_str();
+    let group = settings.group.as_str();
+    let mut commits_dropped = 0;
+    for e in &events {
+        match e {
+            GroupEvent::Commit {
+                topic,
+                partition,
+                offset,
+                timestamp,
+                order,
+            } => {
+                let key = (topic.clone(), *partition);
+                let Some(&partition_count) = tps.get(&key) else {
+                    continue;
+                };
+                let end = historic
+                    .get(&(key, *order))
+                    .copied()
+                    .or_else(|| samples[0].1.get(&(topic.clone(), *partition)).copied());
+                if let Some(end) = end {
+                    let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+                        cluster: cluster.to_string(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                        partition_count,
+                        offset: end.max(*offset),
+                        timestamp: *timestamp,
+                    });
+                }
+                let outcome = storage.set_consumer_offset(
+                    now,
+                    &ConsumerOffsetEvent {
+                        cluster: cluster.to_string(),
+                        group: group.to_string(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                        offset: *offset,
+                        order: *order,
+                        timestamp: *timestamp,
+                    },
+                );
+                if !outcome.is_applied() {
+                    commits_dropped += 1;
+                }
+            }
+            GroupEvent::OffsetTombstone { topic, partition } => {
+                let _ = storage.offset_tombstone(&OffsetTombstoneEvent {
+                    cluster: cluster.to_string(),
+                    group: group.to_string(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                });
+            }
+            GroupEvent::Owners(owners) if owners.is_empty() => {
+                let _ = storage.clear_consumer_owners(&ClearOwnersEvent {
+                    cluster: cluster.to_string(),
+                    group: group.to_string(),
+                });
+            }
+            GroupEvent::Owners(owners) => {
+                for (topic, partition, owner, client_id) in owners {
+                    let _ = storage.set_consumer_owner(&ConsumerOwnerEvent {
+                        cluster: cluster.to_string(),
+                        group: group.to_string(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                        owner: owner.clone(),
+                        client_id: client_id.clone(),
+                    });
+                }
+            }
+            GroupEvent::GroupTombstone => {
+                let _ = storage.delete_group(&DeleteGroupEvent {
+                    cluster: cluster.to_string(),
+                    group: group.to_string(),
+                    topic: None,
+                });
+            }
+        }
+    }
+    // The broker history is the samples; fewer than `intervals` are padded with the first one,
+    // so that no end offset from a commit's time stands in for recent broker history.
+    let padding = intervals.saturating_sub(samples.len());
+    let padded = std::iter::repeat_n(&samples[0], padding).chain(samples.iter());
+    for (at, ends) in padded {
+        for ((topic, partition), end) in ends {
+            if let Some(&partition_count) = tps.get(&(topic.clone(), *partition)) {
+                let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+                    cluster: cluster.to_string(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                    partition_count,
+                    offset: *end,
+                    timestamp: *at,
+                });
+            }
+        }
+    }
+    let status = evaluator.evaluate(now, cluster, group, true);
+    Ok(CheckReport {
+        status,
+        offsets_topic: settings.offsets_topic.clone(),
+        offsets_partition: partition,
+        records_scanned: scan.scanned,
+        group_records: events.len(),
+        commits_dropped,
+        scan_truncated: scan.truncated,
+        samples: samples.len(),
+        historic_lag,
+        history_time,
+    })
+}
+
+/// The group's records, oldest first, and how much was read to find them.
+struct Scan {
+    events: Vec<GroupEvent>,
+    scanned: u64,
+    truncated: bool,
+}
+
+/// Reads the group's records from `partition` of the offsets topic, backwards in growing chunks
+/// from its end, until the history is complete (see the module docs).
+async fn read_history(
+    client: &KafkaClient,
+    settings: &CheckSettings,
+    partition: i32,
+    intervals: usize,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Scan, CheckError> {
+    let topic = settings.offsets_topic.as_str();
+    let tp = [(topic.to_string(), partition)];
+    let earliest = one_offset(client, &tp, OffsetSpec::Earliest).await?;
+    let end = one_offset(client, &tp, OffsetSpec::Latest).await?;
+    let total = (end - earliest).max(0) as u64;
+    let expired_before =
+        crate::now_ms().saturating_sub(settings.storage.expire_group.saturating_mul(1000));
+    let min_distance_ms = settings.storage.min_distance.saturating_mul(1000);
+
+    let mut chunks: Vec<Vec<GroupEvent>> = Vec::new();
+    let mut seen: HashMap<(String, i32), Seen> = HashMap::new();
+    let mut scanned = 0u64;
+    let mut hi = end;
+    let mut chunk: i64 = 2048;
+    let mut truncated = false;
+    progress(Progress::History { read: 0, total });
+    while hi > earliest {
+        let budget = settings.max_scan.saturating_sub(scanned);
+        if budget == 0 {
+            truncated = true;
+            break;
+        }
+        let lo = (hi - chunk.min(budget as i64)).max(earliest);
+        // The newest chunk is read to wherever the log really ends: some brokers under-report
+        // the end offset of a partition written in multi-record batches.
+        let to = if hi == end { None } else { Some(hi) };
+        let (events, oldest_ts, top) =
+            read_range(client, topic, partition, lo, to, end, settings).await?;
+        scanned += if to.is_none() {
+            top.max(hi) - lo
+        } else {
+            hi - lo
+        } as u64;
+        progress(Progress::History {
+            read: scanned,
+            total,
+        });
+        // Walk this chunk newest first to see whether the history is complete.
+        let mut complete = false;
+        for e in events.iter().rev() {
+            match e {
+                GroupEvent::GroupTombstone => {
+                    complete = true;
+                    break;
+                }
+                GroupEvent::OffsetTombstone { topic, partition } => {
+                    seen.entry((topic.clone(), *partition)).or_default().closed = true;
+                }
+                GroupEvent::Commit {
+                    topic,
+                    partition,
+                    timestamp,
+                    ..
+                } => {
+                    let s = seen.entry((topic.clone(), *partition)).or_default();
+                    if s.closed {
+                        continue;
+                    }
+                    // Commits within min-distance of a newer one share its window slot.
+                    let new_slot = s
+                        .oldest_ts
+                        .is_none_or(|newer| newer.saturating_sub(*timestamp) >= min_distance_ms);
+                    if new_slot {
+                        s.slots += 1;
+                        s.oldest_ts = Some(*timestamp);
+                    }
+                }
+                GroupEvent::Owners(_) => {}
+            }
+        }
+        chunks.push(events);
+        hi = lo;
+        if complete {
+            break;
+        }
+        let windows_full = !seen.is_empty()
+            && seen
+                .values()
+                .all(|s| s.closed || s.slots >= intervals.max(1));
+        let all_expired = oldest_ts.is_some_and(|t| t >= 0 && t < expired_before);
+        if windows_full || all_expired {
+            break;
+        }
+        chunk = chunk.saturating_mul(4);
+    }
+    let mut events = Vec::new();
+    for c in chunks.into_iter().rev() {
+        events.extend(c);
+    }
+    // Nothing before the newest group tombstone matters.
+    if let Some(i) = events
+        .iter()
+        .rposition(|e| matches!(e, GroupEvent::GroupTombstone))
+    {
+        events.drain(..i);
+    }
+    Ok(Scan {
+        events,
+        scanned,
+        truncated,
+    })
+}
+
+/// One offset of one partition, or the error.
+async fn one_offset(
+    client: &KafkaClient,
+    tp: &[(String, i32)],
+    spec: OffsetSpec,
+) -> Result<i64, CheckError> {
+    let mut res = client
+        .list_offsets(tp, spec, IsolationLevel::ReadCommitted)
+        .await;
+    let first = res.pop().map(|o| o.result);
+    match first {
+        Some(r) => Ok(r?),
+        None => Err(CheckError::Kafka(KafkaError::Protocol {
+            broker: String::new(),
+            api: "ListOffsets",
+            message: "no answer for the partition".into(),
+        })),
+    }
+}
+
+/// The group's records in `[lo, hi)` of the offsets partition (`hi` = `None`: to the end, which
+/// is at least `end`), the oldest record timestamp, and the offset after the last one read.
+async fn read_range(
+    client: &KafkaClient,
+    topic: &str,
+    partition: i32,
+    lo: i64,
+    hi: Option<i64>,
+    end: i64,
+    settings: &CheckSettings,
+) -> Result<(Vec<GroupEvent>, Option<i64>, i64), CheckError> {
+    let opts = FetchOptions {
+        max_bytes: 16 * 1024 * 1024,
+        max_wait: Duration::from_millis(100),
+        min_bytes: 1,
+        isolation: IsolationLevel::ReadCommitted,
+    };
+    let hi = hi.unwrap_or(i64::MAX);
+    let mut events = Vec::new();
+    let mut oldest_ts = None;
+    let mut at = lo;
+    while at < hi {
+        // fetch_many, not fetch: at the very end some brokers leave the partition out of the
+        // response, which fetch_many reports as an empty read.
+        let mut answers = client.fetch_many(topic, &[(partition, at)], opts).await;
+        let res = match answers.pop() {
+            Some((_, Ok(res))) => res,
+            Some((_, Err(e))) if e.needs_metadata_refresh() => {
+                client.refresh_metadata().await?;
+                client.fetch(topic, partition, at, opts).await?
+            }
+            Some((_, Err(e))) => return Err(e.into()),
+            None => break,
+        };
+        for rec in &res.read.records {
+            if rec.offset < lo || rec.offset >= hi {
+                continue;
+            }
+            if oldest_ts.is_none() {
+                oldest_ts = Some(rec.timestamp);
+            }
+            if let Some(e) = group_event(rec, &settings.group) {
+                events.push(e);
+            }
+        }
+        match res.read.next_offset {
+            Some(next) if next > at => at = next,
+            // The end of the log.
+            _ => break,
+        }
+        // Reading to the end: stop where the broker says the log ends, without waiting on a
+        // fetch there.
+        let log_end = if res.last_stable_offset >= 0 {
+            res.last_stable_offset
+        } else {
+            res.high_watermark
+        };
+        if hi == i64::MAX && log_end >= 0 && at >= log_end.max(end) {
+            break;
+        }
+    }
+    Ok((events, oldest_ts, at))
+}
+
+/// The record as an event of `group`, or `None` for other groups' records and for records that
+/// do not decode (a server counts those; a check has no use for them).
+fn group_event(rec: &FetchedRecord, group: &str) -> Option<GroupEvent> {
+    let key = rec.key.as_deref()?;
+    // Every record key starts with a version and the group id: skip other groups undecoded.
+    let len = i16::from_be_bytes([*key.get(2)?, *key.get(3)?]);
+    if usize::try_from(len).ok()? != group.len() || key.get(4..4 + group.len())? != group.as_bytes()
+    {
+        return None;
+    }
+    match decode_record(key, rec.value.as_deref()).ok()? {
+        OffsetsRecord::OffsetCommit { key, value: None } => Some(GroupEvent::OffsetTombstone {
+            topic: key.topic.to_string(),
+            partition: key.partition,
+        }),
+        OffsetsRecord::OffsetCommit {
+            key,
+            value: Some(v),
+        } => Some(GroupEvent::Commit {
+            topic: key.topic.to_string(),
+            partition: key.partition,
+            offset: v.offset,
+            timestamp: v.commit_timestamp,
+            order: rec.offset,
+        }),
+        OffsetsRecord::GroupMetadata { value: None, .. } => Some(GroupEvent::GroupTombstone),
+        OffsetsRecord::GroupMetadata { value: Some(v), .. } => {
+            if v.protocol_type != "consumer" {
+                return None;
+            }
+            let mut owners = Vec::new();
+            for m in &v.members {
+                let assignment = decode_assignment(m.assignment).ok()?;
+                for tp in &assignment.partitions {
+                    for p in &tp.partitions {
+                        owners.push((
+                            tp.topic.to_string(),
+                            *p,
+                            m.client_host.to_string(),
+                            m.client_id.to_string(),
+                        ));
+                    }
+                }
+            }
+            Some(GroupEvent::Owners(owners))
+        }
+        _ => None,
+    }
+}
+
+/// End offsets of the partitions now (read uncommitted, as Burrow's cluster module); partitions
+/// that fail are left out.
+async fn sample(client: &KafkaClient, tps: &[(String, i32)]) -> BTreeMap<(String, i32), i64> {
+    client
+        .list_offsets(tps, OffsetSpec::Latest, IsolationLevel::ReadUncommitted)
+        .await
+        .into_iter()
+        .filter_map(|o| Some(((o.topic, o.partition), o.result.ok()?)))
+        .collect()
+}
+
+/// The end offset at the time of each of the newest `2 × intervals` commits of every partition,
+/// keyed by (partition, record order). Commits older than that leave the window anyway.
+async fn historic_ends(
+    client: &KafkaClient,
+    events: &[GroupEvent],
+    current: &BTreeMap<(String, i32), i64>,
+    intervals: usize,
+) -> (HashMap<((String, i32), i64), i64>, HistoricLag) {
+    // Per partition, newest first: (record order, commit timestamp, committed offset).
+    type Commits = Vec<(i64, i64, i64)>;
+    let mut per_partition: HashMap<(String, i32), Commits> = HashMap::new();
+    for e in events.iter().rev() {
+        if let GroupEvent::Commit {
+            topic,
+            partition,
+            offset,
+            timestamp,
+            order,
+        } = e
+        {
+            let list = per_partition
+                .entry((topic.clone(), *partition))
+                .or_default();
+            if list.len() < intervals.max(1) * 2 {
+                list.push((*order, *timestamp, *offset));
+            }
+        }
+    }
+    // Round k asks for the k-th newest commit of every partition (one spec per partition per
+    // request); rounds run concurrently.
+    let rounds = per_partition.values().map(Vec::len).max().unwrap_or(0);
+    let mut requests = tokio::task::JoinSet::new();
+    for k in 0..rounds {
+        let mut specs = Vec::new();
+        let mut keys = Vec::new();
+        for (tp, list) in &per_partition {
+            if let Some(&(order, timestamp, offset)) = list.get(k) {
+                specs.push((tp.0.clone(), tp.1, OffsetSpec::Timestamp(timestamp)));
+                keys.push((tp.clone(), order, offset));
+            }
+        }
+        let client = client.clone();
+        requests.spawn(async move {
+            let answers = client
+                .list_offsets_each(&specs, IsolationLevel::ReadUncommitted)
+                .await;
+            (keys, answers)
+        });
+    }
+    let mut answers_by_commit: HashMap<((String, i32), i64), Result<i64, String>> = HashMap::new();
+    while let Some(joined) = requests.join_next().await {
+        let Ok((keys, answers)) = joined else {
+            continue;
+        };
+        let mut by_tp: HashMap<(String, i32), Result<i64, KafkaError>> = answers
+            .into_iter()
+            .map(|a| ((a.topic, a.partition), a.result))
+            .collect();
+        for (tp, order, _) in keys {
+            if let Some(answer) = by_tp.remove(&tp) {
+                answers_by_commit.insert((tp, order), answer.map_err(|e| e.to_string()));
+            }
+        }
+    }
+    // Per partition, oldest commit first: the end offset is at least the committed offset (a
+    // consumer cannot commit past the end) and never goes down. No record since the commit (-1;
+    // some brokers answer 0) means the end then is the end now.
+    let mut out = HashMap::new();
+    let mut failure = None;
+    for (tp, list) in &per_partition {
+        let Some(&now_end) = current.get(tp) else {
+            continue;
+        };
+        let mut floor = 0;
+        for &(order, _, offset) in list.iter().rev() {
+            let end = match answers_by_commit.get(&(tp.clone(), order)) {
+                Some(Ok(o)) if *o >= 0 && *o >= offset => *o,
+                Some(Ok(_)) | None => now_end,
+                Some(Err(e)) => {
+                    failure.get_or_insert_with(|| e.clone());
+                    now_end
+                }
+            };
+            floor = end.max(floor).min(now_end);
+            out.insert((tp.clone(), order), floor);
+        }
+    }
+    let lag = match failure {
+        None => HistoricLag::AtCommitTime,
+        Some(reason) => HistoricLag::Current { reason },
+    };
+    (out, lag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burrow_kafka::offsets::{
+        encode_group_metadata_key, encode_offset_commit_key, encode_offset_commit_value,
+        OffsetCommitKey, OffsetCommitValue,
+    };
+    use bytes::Bytes;
+
+    fn commit_record(group: &str, offset: i64) -> FetchedRecord {
+        let (mut k, mut v) = (Vec::new(), Vec::new());
+        encode_offset_commit_key(
+            &mut k,
+            &OffsetCommitKey {
+                version: 1,
+                group,
+                topic: "t",
+                partition: 3,
+            },
+        );
+        encode_offset_commit_value(
+            &mut v,
+            &OffsetCommitValue {
+                version: 1,
+                offset,
+                leader_epoch: -1,
+                metadata: "",
+                commit_timestamp: 1_000,
+                expire_timestamp: -1,
+            },
+        )
+        .expect("encodable");
+        FetchedRecord {
+            offset: 77,
+            timestamp: 1_000,
+            key: Some(Bytes::from(k)),
+            value: Some(Bytes::from(v)),
+        }
+    }
+
+    #[test]
+    fn only_the_groups_own_records_are_taken() {
+        let rec = commit_record("ab", 5);
+        match group_event(&rec, "ab") {
+            Some(GroupEvent::Commit {
+                topic,
+                partition,
+                offset,
+                timestamp,
+                order,
+            }) => {
+                assert_eq!((topic.as_str(), partition), ("t", 3));
+                assert_eq!((offset, timestamp, order), (5, 1_000, 77));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Same prefix, other group; a group that is a prefix of this one.
+        assert!(group_event(&rec, "abc").is_none());
+        assert!(group_event(&rec, "a").is_none());
+        assert!(group_event(&commit_record("abc", 5), "ab").is_none());
+    }
+
+    #[test]
+    fn tombstones_and_garbage() {
+        let mut rec = commit_record("g", 5);
+        rec.value = None;
+        assert!(matches!(
+            group_event(&rec, "g"),
+            Some(GroupEvent::OffsetTombstone { partition: 3, .. })
+        ));
+        let mut k = Vec::new();
+        encode_group_metadata_key(&mut k, "g");
+        let tomb = FetchedRecord {
+            offset: 1,
+            timestamp: 0,
+            key: Some(Bytes::from(k)),
+            value: None,
+        };
+        assert!(matches!(
+            group_event(&tomb, "g"),
+            Some(GroupEvent::GroupTombstone)
+        ));
+        // Truncated keys and values never panic.
+        let full = commit_record("g", 5);
+        for cut in 0..full.key.as_ref().map_or(0, |k| k.len()) {
+            let mut r = full.clone();
+            r.key = r.key.map(|k| k.slice(..cut));
+            let _ = group_event(&r, "g");
+        }
+        for cut in 0..full.value.as_ref().map_or(0, |v| v.len()) {
+            let mut r = full.clone();
+            r.value = r.value.map(|v| v.slice(..cut));
+            let _ = group_event(&r, "g");
+        }
+    }
+}
