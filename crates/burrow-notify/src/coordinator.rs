@@ -1,0 +1,509 @@
+//! The notifier coordinator (spec §7.1): which groups exist, when each is evaluated, the policy,
+//! and delivery queues that retry with backoff without ever blocking evaluation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use burrow_core::ConsumerGroupStatus;
+use prometheus::{IntCounter, IntGauge};
+use rand::Rng;
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{debug, error, info, warn};
+
+use crate::policy::{on_evaluation, GroupState};
+use crate::{Notification, NotificationKind, Notifier, NotifyError, NotifyMetrics, Policy};
+
+/// Where the coordinator finds groups and their evaluations.
+pub trait GroupSource: Send + Sync + 'static {
+    /// Cluster names.
+    fn clusters(&self) -> Vec<String>;
+    /// Groups of a cluster.
+    fn groups(&self, cluster: &str) -> Vec<String>;
+    /// The group's evaluation with only the partitions worse than OK (Burrow's notifier view).
+    fn evaluate(&self, now_ms: i64, cluster: &str, group: &str) -> ConsumerGroupStatus;
+}
+
+impl GroupSource for burrow_eval::CachingEvaluator<Arc<burrow_storage::Storage>> {
+    fn clusters(&self) -> Vec<String> {
+        self.source().fetch_clusters()
+    }
+
+    fn groups(&self, cluster: &str) -> Vec<String> {
+        self.source().fetch_consumers(cluster).unwrap_or_default()
+    }
+
+    fn evaluate(&self, now_ms: i64, cluster: &str, group: &str) -> ConsumerGroupStatus {
+        burrow_eval::CachingEvaluator::evaluate(self, now_ms, cluster, group, false)
+    }
+}
+
+/// How a notifier's deliveries are retried and bounded.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per notification, the first included.
+    pub attempts: u32,
+    /// Wait after the first failure; doubled after each next one.
+    pub initial_backoff: Duration,
+    /// Longest wait between attempts.
+    pub max_backoff: Duration,
+    /// Longest one attempt may take (a notifier's own timeout usually ends it first).
+    pub attempt_timeout: Duration,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Notifications waiting beyond that; more are dropped and counted.
+    pub queue: usize,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(60),
+            concurrency: 8,
+            queue: 4096,
+        }
+    }
+}
+
+/// One notifier module: its name, policy, extras and delivery.
+pub struct Module {
+    /// Module name (`[notifier.<name>]`).
+    pub name: String,
+    /// The policy keys.
+    pub policy: Policy,
+    /// The `extras` map given to templates.
+    pub extras: Arc<BTreeMap<String, String>>,
+    /// Delivery.
+    pub notifier: Arc<dyn Notifier>,
+    /// Retries and bounds.
+    pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A notifier that keeps what it is given: Burrow's `null` class, and a test helper.
+#[derive(Debug, Default)]
+pub struct NullNotifier {
+    calls: Mutex<Vec<Notification>>,
+}
+
+impl NullNotifier {
+    /// Notifications received so far.
+    pub fn calls(&self) -> Vec<Notification> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Notifier for NullNotifier {
+    async fn notify(&self, n: &Notification) -> Result<(), NotifyError> {
+        if let Ok(mut c) = self.calls.lock() {
+            // Bounded: a null notifier in a long-running server must not grow forever.
+            if c.len() >= 10_000 {
+                c.remove(0);
+            }
+            c.push(n.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Builds and starts the notifier coordinator.
+pub struct Coordinator {
+    source: Arc<dyn GroupSource>,
+    modules: Vec<Module>,
+    metrics: NotifyMetrics,
+    refresh: Duration,
+    clock: fn() -> i64,
+}
+
+impl Coordinator {
+    /// A coordinator over `source`, reporting into `metrics`.
+    pub fn new(source: Arc<dyn GroupSource>, metrics: NotifyMetrics) -> Self {
+        Coordinator {
+            source,
+            modules: Vec::new(),
+            metrics,
+            refresh: Duration::from_secs(60),
+            clock: now_ms,
+        }
+    }
+
+    /// Adds a notifier module.
+    pub fn module(mut self, m: Module) -> Self {
+        self.modules.push(m);
+        self
+    }
+
+    /// How often the list of clusters and groups is refreshed (Burrow: 60 s).
+    pub fn refresh_every(mut self, every: Duration) -> Self {
+        self.refresh = every.max(Duration::from_millis(100));
+        self
+    }
+
+    /// The clock (ms since the epoch); for tests.
+    pub fn clock(mut self, clock: fn() -> i64) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Names of the modules.
+    pub fn module_names(&self) -> Vec<String> {
+        self.modules.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// Starts the loop. It waits until `ready` is true (the consumers read their backlog), then
+    /// evaluates only while `leader` is true (always, for a single instance; the ZooKeeper lock
+    /// holder, for several).
+    pub fn start(
+        self,
+        mut ready: watch::Receiver<bool>,
+        leader: watch::Receiver<bool>,
+    ) -> CoordinatorHandle {
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let mut dispatchers = Vec::new();
+        let mut workers = JoinSet::new();
+        for m in &self.modules {
+            let (d, w) = Dispatcher::start(m, &self.metrics, stop_rx.clone());
+            dispatchers.push(d);
+            workers.spawn(w);
+        }
+        let policies: Vec<Policy> = self.modules.iter().map(|m| m.policy.clone()).collect();
+        let extras: Vec<_> = self.modules.iter().map(|m| m.extras.clone()).collect();
+        let state = Loop {
+            source: self.source,
+            policies,
+            extras,
+            dispatchers,
+            evaluations: self.metrics.evaluations.clone(),
+            refresh: self.refresh,
+            clock: self.clock,
+            groups: HashMap::new(),
+        };
+        let main = tokio::spawn(async move {
+            tokio::select! {
+                _ = ready.wait_for(|r| *r) => {}
+                _ = stop_rx.wait_for(|s| *s) => return,
+            }
+            state.run(leader, stop_rx).await;
+        });
+        CoordinatorHandle {
+            stop: stop_tx,
+            main,
+            workers,
+        }
+    }
+}
+
+/// A running coordinator.
+#[derive(Debug)]
+pub struct CoordinatorHandle {
+    stop: watch::Sender<bool>,
+    main: tokio::task::JoinHandle<()>,
+    workers: JoinSet<()>,
+}
+
+impl CoordinatorHandle {
+    /// Stops evaluating, gives deliveries in flight up to `grace` to finish, and drops (and
+    /// counts) what is still queued.
+    pub async fn stop(mut self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let _ = self.main.await;
+        let drained = tokio::time::timeout(grace, async {
+            while self.workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            self.workers.shutdown().await;
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+struct Entry {
+    last_eval: i64,
+    state: GroupState,
+}
+
+struct Loop {
+    source: Arc<dyn GroupSource>,
+    policies: Vec<Policy>,
+    extras: Vec<Arc<BTreeMap<String, String>>>,
+    dispatchers: Vec<Dispatcher>,
+    evaluations: IntCounter,
+    refresh: Duration,
+    clock: fn() -> i64,
+    groups: HashMap<(String, String), Entry>,
+}
+
+impl Loop {
+    fn min_interval_ms(&self) -> i64 {
+        self.policies
+            .iter()
+            .map(|p| p.interval.max(1))
+            .min()
+            .unwrap_or(60)
+            .saturating_mul(1000)
+    }
+
+    /// Burrow's refresh: forget what is gone, spread new groups over the interval.
+    fn refresh_groups(&mut self, now: i64) {
+        let interval = self.min_interval_ms();
+        let mut seen = HashMap::new();
+        for cluster in self.source.clusters() {
+            for group in self.source.groups(&cluster) {
+                seen.insert((cluster.clone(), group), ());
+            }
+        }
+        self.groups.retain(|k, _| seen.contains_key(k));
+        let mut rng = rand::rng();
+        for key in seen.into_keys() {
+            self.groups.entry(key).or_insert_with(|| Entry {
+                last_eval: now - rng.random_range(0..interval.max(1)),
+                state: GroupState::default(),
+            });
+        }
+    }
+
+    async fn run(mut self, mut leader: watch::Receiver<bool>, mut stop: watch::Receiver<bool>) {
+        let interval = self.min_interval_ms();
+        // Burrow scans every millisecond; a tenth of the interval (at most 1 s) keeps each group
+        // within 10 % of its interval at a fraction of the wakeups.
+        let tick = Duration::from_millis((interval as u64 / 10).clamp(10, 1000));
+        let mut refresh = tokio::time::interval(self.refresh);
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        info!(
+            notifiers = self.dispatchers.len(),
+            interval_s = interval / 1000,
+            "notifier coordinator started"
+        );
+        let mut was_leader = false;
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                _ = refresh.tick() => {
+                    let now = (self.clock)();
+                    self.refresh_groups(now);
+                    debug!(groups = self.groups.len(), "notifier group list refreshed");
+                }
+                _ = ticker.tick() => {
+                    let is_leader = *leader.borrow_and_update();
+                    if is_leader != was_leader {
+                        info!(leader = is_leader, "notifier evaluations {}", if is_leader { "started" } else { "stopped" });
+                        was_leader = is_leader;
+                    }
+                    if is_leader {
+                        self.evaluate_due((self.clock)(), interval);
+                    }
+                }
+            }
+        }
+    }
+
+    fn evaluate_due(&mut self, now: i64, interval: i64) {
+        let policies: Vec<&Policy> = self.policies.iter().collect();
+        for ((cluster, group), entry) in self.groups.iter_mut() {
+            if entry.last_eval > now - interval {
+                continue;
+            }
+            entry.last_eval = now;
+            self.evaluations.inc();
+            let result = Arc::new(self.source.evaluate(now, cluster, group));
+            let sends = on_evaluation(
+                &mut entry.state,
+                &policies,
+                group,
+                result.status,
+                now,
+                || uuid::Uuid::new_v4().to_string(),
+            );
+            for s in sends {
+                let n = Notification {
+                    kind: s.kind,
+                    cluster: cluster.clone(),
+                    group: group.clone(),
+                    id: s.id,
+                    start_ms: s.start_ms,
+                    extras: self.extras[s.notifier].clone(),
+                    result: result.clone(),
+                };
+                self.dispatchers[s.notifier].send(n);
+            }
+        }
+    }
+}
+
+/// The queue of one notifier.
+struct Dispatcher {
+    name: String,
+    tx: mpsc::Sender<Notification>,
+    queue: IntGauge,
+    dropped: [IntCounter; 2],
+}
+
+impl Dispatcher {
+    fn start(
+        m: &Module,
+        metrics: &NotifyMetrics,
+        stop: watch::Receiver<bool>,
+    ) -> (
+        Dispatcher,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let (tx, rx) = mpsc::channel(m.retry.queue.max(1));
+        let queue = metrics.queue.with_label_values(&[&m.name]);
+        let dropped = [NotificationKind::Open, NotificationKind::Close].map(|k| {
+            metrics
+                .notifications
+                .with_label_values(&[&m.name, k.as_str(), "dropped"])
+        });
+        let worker = Worker {
+            name: m.name.clone(),
+            notifier: m.notifier.clone(),
+            retry: m.retry.clone(),
+            metrics: metrics.clone(),
+            queue: queue.clone(),
+        };
+        let d = Dispatcher {
+            name: m.name.clone(),
+            tx,
+            queue,
+            dropped,
+        };
+        (d, worker.run(rx, stop))
+    }
+
+    fn send(&self, n: Notification) {
+        let kind = n.kind;
+        match self.tx.try_send(n) {
+            Ok(()) => self.queue.inc(),
+            Err(e) => {
+                self.dropped[usize::from(kind == NotificationKind::Close)].inc();
+                let n = match &e {
+                    mpsc::error::TrySendError::Full(n) | mpsc::error::TrySendError::Closed(n) => n,
+                };
+                warn!(notifier = %self.name, cluster = %n.cluster, group = %n.group, kind = kind.as_str(), "notification dropped: the delivery queue is full");
+            }
+        }
+    }
+}
+
+struct Worker {
+    name: String,
+    notifier: Arc<dyn Notifier>,
+    retry: RetryPolicy,
+    metrics: NotifyMetrics,
+    queue: IntGauge,
+}
+
+impl Worker {
+    async fn run(self, mut rx: mpsc::Receiver<Notification>, mut stop: watch::Receiver<bool>) {
+        let permits = Arc::new(Semaphore::new(self.retry.concurrency.max(1)));
+        let me = Arc::new(self);
+        let mut inflight = JoinSet::new();
+        loop {
+            let n = tokio::select! {
+                n = rx.recv() => n,
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            let Some(n) = n else { break };
+            me.queue.dec();
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let w = me.clone();
+            inflight.spawn(async move {
+                w.deliver(n).await;
+                drop(permit);
+            });
+            while inflight.try_join_next().is_some() {}
+        }
+        // Stopped: whatever is still queued is dropped and counted.
+        rx.close();
+        while let Ok(n) = rx.try_recv() {
+            me.queue.dec();
+            me.metrics
+                .notifications
+                .with_label_values(&[&me.name, n.kind.as_str(), "dropped"])
+                .inc();
+        }
+        while inflight.join_next().await.is_some() {}
+    }
+
+    async fn deliver(&self, n: Notification) {
+        let kind = n.kind.as_str();
+        let mut backoff = self.retry.initial_backoff;
+        let attempts = self.retry.attempts.max(1);
+        let mut last_error = String::new();
+        for attempt in 1..=attempts {
+            let result =
+                match tokio::time::timeout(self.retry.attempt_timeout, self.notifier.notify(&n))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(NotifyError::Delivery(format!(
+                        "no answer within {:?}",
+                        self.retry.attempt_timeout
+                    ))),
+                };
+            match result {
+                Ok(()) => {
+                    self.metrics
+                        .attempts
+                        .with_label_values(&[&self.name, "ok"])
+                        .inc();
+                    self.metrics
+                        .notifications
+                        .with_label_values(&[&self.name, kind, "sent"])
+                        .inc();
+                    debug!(notifier = %self.name, cluster = %n.cluster, group = %n.group, kind, attempt, "notification delivered");
+                    return;
+                }
+                Err(e) => {
+                    self.metrics
+                        .attempts
+                        .with_label_values(&[&self.name, "error"])
+                        .inc();
+                    last_error = e.to_string();
+                    let permanent = matches!(
+                        e,
+                        NotifyError::Permanent(_)
+                            | NotifyError::Render { .. }
+                            | NotifyError::Config { .. }
+                            | NotifyError::Template { .. }
+                    );
+                    if permanent || attempt == attempts {
+                        break;
+                    }
+                    debug!(notifier = %self.name, group = %n.group, attempt, error = %e, "delivery failed; retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.retry.max_backoff);
+                }
+            }
+        }
+        self.metrics
+            .notifications
+            .with_label_values(&[&self.name, kind, "failed"])
+            .inc();
+        // Logged once per notification, after the last attempt.
+        error!(notifier = %self.name, cluster = %n.cluster, group = %n.group, kind, error = %last_error, "notification not delivered");
+    }
+}

@@ -1,0 +1,639 @@
+//! Notification templates on minijinja, with the data and helpers of Burrow's Go templates.
+//!
+//! Variables keep Burrow's names: `Cluster`, `Group`, `ID` (also `Id`), `Start` (incident start,
+//! ms since the epoch, 0 without an incident), `Extras` (the notifier's `extras`), and `Result`
+//! with `Cluster`, `Group`, `Status`, `Complete`, `Partitions`, `TotalPartitions`, `Maxlag`,
+//! `TotalLag`; each partition has `Topic`, `Partition`, `Owner`, `ClientID`, `Status`, `Start`,
+//! `End`, `CurrentLag`, `Complete`; each offset `Offset`, `Timestamp`, `ObservedTimestamp`, `Lag`.
+//! Statuses are their names (`"WARN"`), as in the HTTP API.
+//!
+//! Helpers (as functions and as filters): `jsonencoder` (JSON with the HTTP API's field names),
+//! `topicsbystatus`, `partitioncounts`, `add`, `minus`, `multiply`, `divide`, `maxlag`, and
+//! `formattimestamp(ms, format)` with strftime formats in the local time zone.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
+use minijinja::value::{Enumerator, Object, ObjectRepr};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
+
+use crate::{Notification, NotificationKind, NotifyError};
+
+/// An f32 as the f64 with the same shortest decimal form (0.6f32 → 0.6, not 0.6000000238…).
+fn go_f32(v: f32) -> Value {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        Value::from(v as i64)
+    } else {
+        Value::from(v.to_string().parse::<f64>().unwrap_or(f64::from(v)))
+    }
+}
+
+fn status_value(s: Status) -> Value {
+    Value::from(s.as_str())
+}
+
+#[derive(Debug)]
+struct OffsetObj(ConsumerOffset);
+
+impl Object for OffsetObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let o = &self.0;
+        Some(match key.as_str()? {
+            "Offset" => Value::from(o.offset),
+            "Timestamp" => Value::from(o.timestamp),
+            "ObservedTimestamp" => Value::from(o.observed_at),
+            "Lag" => o.lag.map_or(Value::from(()), Value::from),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["Offset", "Timestamp", "ObservedTimestamp", "Lag"])
+    }
+}
+
+#[derive(Debug)]
+struct PartitionObj(PartitionStatus);
+
+fn offset_value(o: &Option<ConsumerOffset>) -> Value {
+    o.map_or(Value::from(()), |o| Value::from_object(OffsetObj(o)))
+}
+
+impl Object for PartitionObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let p = &self.0;
+        Some(match key.as_str()? {
+            "Topic" => Value::from(p.topic.clone()),
+            "Partition" => Value::from(p.partition),
+            "Owner" => Value::from(p.owner.clone()),
+            "ClientID" => Value::from(p.client_id.clone()),
+            "Status" => status_value(p.status),
+            "Start" => offset_value(&p.start),
+            "End" => offset_value(&p.end),
+            "CurrentLag" => Value::from(p.current_lag),
+            "Complete" => go_f32(p.complete),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&[
+            "Topic",
+            "Partition",
+            "Owner",
+            "ClientID",
+            "Status",
+            "Start",
+            "End",
+            "CurrentLag",
+            "Complete",
+        ])
+    }
+}
+
+#[derive(Debug)]
+struct ResultObj(Arc<ConsumerGroupStatus>);
+
+impl Object for ResultObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let r = &self.0;
+        Some(match key.as_str()? {
+            "Cluster" => Value::from(r.cluster.clone()),
+            "Group" => Value::from(r.group.clone()),
+            "Status" => status_value(r.status),
+            "Complete" => go_f32(r.complete),
+            "Partitions" => Value::from(
+                r.partitions
+                    .iter()
+                    .map(|p| Value::from_object(PartitionObj(p.clone())))
+                    .collect::<Vec<_>>(),
+            ),
+            "TotalPartitions" => Value::from(r.partition_count),
+            "Maxlag" => r.maxlag.as_ref().map_or(Value::from(()), |p| {
+                Value::from_object(PartitionObj(p.clone()))
+            }),
+            "TotalLag" => Value::from(r.totallag),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&[
+            "Cluster",
+            "Group",
+            "Status",
+            "Complete",
+            "Partitions",
+            "TotalPartitions",
+            "Maxlag",
+            "TotalLag",
+        ])
+    }
+}
+
+#[derive(Debug)]
+struct ContextObj(Notification);
+
+impl Object for ContextObj {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let n = &self.0;
+        Some(match key.as_str()? {
+            "Cluster" => Value::from(n.cluster.clone()),
+            "Group" => Value::from(n.group.clone()),
+            "ID" | "Id" => Value::from(n.id.clone()),
+            "Start" => Value::from(n.start_ms),
+            "Extras" => Value::from_serialize(&*n.extras),
+            "Result" => Value::from_object(ResultObj(n.result.clone())),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["Cluster", "Group", "ID", "Id", "Start", "Extras", "Result"])
+    }
+}
+
+/// The template context of a notification.
+fn context(n: &Notification) -> Value {
+    Value::from_object(ContextObj(n.clone()))
+}
+
+/// JSON of a template value, with the HTTP API's field names for Burrow's objects.
+fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
+    let json_err = |e: serde_json::Error| Error::new(ErrorKind::InvalidOperation, e.to_string());
+    if let Some(p) = v.downcast_object_ref::<PartitionObj>() {
+        return serde_json::to_value(&p.0).map_err(json_err);
+    }
+    if let Some(r) = v.downcast_object_ref::<ResultObj>() {
+        return serde_json::to_value(&*r.0).map_err(json_err);
+    }
+    if let Some(o) = v.downcast_object_ref::<OffsetObj>() {
+        return serde_json::to_value(o.0).map_err(json_err);
+    }
+    if v.kind() == minijinja::value::ValueKind::Seq {
+        return v
+            .try_iter()?
+            .map(|item| to_json(&item))
+            .collect::<Result<Vec<_>, _>>()
+            .map(serde_json::Value::Array);
+    }
+    if v.kind() == minijinja::value::ValueKind::Map && v.as_object().is_some() {
+        let mut map = serde_json::Map::new();
+        for key in v.try_iter()? {
+            let item = v.get_item(&key)?;
+            map.insert(key.to_string(), to_json(&item)?);
+        }
+        return Ok(serde_json::Value::Object(map));
+    }
+    serde_json::to_value(v).map_err(json_err)
+}
+
+fn partitions_of(v: &Value) -> Result<Vec<Value>, Error> {
+    if v.is_undefined() || v.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(v.try_iter()?.collect())
+}
+
+fn partition_status(p: &Value) -> Result<String, Error> {
+    Ok(p.get_attr("Status")?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Burrow's `topicsbystatus`: status name → distinct topics in that status, in order.
+fn topicsbystatus(partitions: Value) -> Result<Value, Error> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in partitions_of(&partitions)? {
+        let topic = p.get_attr("Topic")?.to_string();
+        let list = out.entry(partition_status(&p)?).or_default();
+        if !list.contains(&topic) {
+            list.push(topic);
+        }
+    }
+    Ok(Value::from_serialize(&out))
+}
+
+/// Burrow's `partitioncounts`: counts of warn, stop, stall, rewind and unknown partitions (OK
+/// not counted).
+fn partitioncounts(partitions: Value) -> Result<Value, Error> {
+    let mut out: BTreeMap<&str, u64> = ["warn", "stop", "stall", "rewind", "unknown"]
+        .into_iter()
+        .map(|k| (k, 0))
+        .collect();
+    for p in partitions_of(&partitions)? {
+        let key = match partition_status(&p)?.as_str() {
+            "OK" => continue,
+            "WARN" => "warn",
+            "STOP" => "stop",
+            "STALL" => "stall",
+            "REWIND" => "rewind",
+            _ => "unknown",
+        };
+        *out.entry(key).or_default() += 1;
+    }
+    Ok(Value::from_serialize(&out))
+}
+
+/// Burrow's `maxlag`: a partition's current lag, 0 for none.
+fn maxlag(partition: Value) -> Result<Value, Error> {
+    if partition.is_none() || partition.is_undefined() {
+        return Ok(Value::from(0));
+    }
+    partition.get_attr("CurrentLag")
+}
+
+fn int(v: &Value, what: &str) -> Result<i64, Error> {
+    i64::try_from(v.clone()).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{what}: {v} is not an integer"),
+        )
+    })
+}
+
+fn add(a: Value, b: Value) -> Result<i64, Error> {
+    Ok(int(&a, "add")?.wrapping_add(int(&b, "add")?))
+}
+
+fn minus(a: Value, b: Value) -> Result<i64, Error> {
+    Ok(int(&a, "minus")?.wrapping_sub(int(&b, "minus")?))
+}
+
+fn multiply(a: Value, b: Value) -> Result<i64, Error> {
+    Ok(int(&a, "multiply")?.wrapping_mul(int(&b, "multiply")?))
+}
+
+fn divide(a: Value, b: Value) -> Result<i64, Error> {
+    let b = int(&b, "divide")?;
+    if b == 0 {
+        return Err(Error::new(ErrorKind::InvalidOperation, "divide by zero"));
+    }
+    Ok(int(&a, "divide")?.wrapping_div(b))
+}
+
+fn jsonencoder(v: Value) -> Result<String, Error> {
+    let json = to_json(&v)?;
+    serde_json::to_string(&json).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+/// Formats milliseconds since the epoch with a strftime `format` in the local time zone (the
+/// `TZ` variable or the system's zone). Burrow's `formattimestamp` took a Go layout.
+pub fn format_timestamp(ms: i64, format: &str) -> Result<String, String> {
+    let ts = jiff::Timestamp::from_millisecond(ms).map_err(|e| e.to_string())?;
+    let zoned = ts.to_zoned(jiff::tz::TimeZone::system());
+    jiff::fmt::strtime::format(format, &zoned).map_err(|e| e.to_string())
+}
+
+fn formattimestamp(ms: Value, format: String) -> Result<String, Error> {
+    let ms = int(&ms, "formattimestamp")?;
+    format_timestamp(ms, &format).map_err(|e| Error::new(ErrorKind::InvalidOperation, e))
+}
+
+fn with_helpers(env: &mut Environment<'static>) {
+    macro_rules! both {
+        ($name:literal, $f:expr) => {
+            env.add_function($name, $f);
+            env.add_filter($name, $f);
+        };
+    }
+    both!("jsonencoder", jsonencoder);
+    both!("topicsbystatus", topicsbystatus);
+    both!("partitioncounts", partitioncounts);
+    both!("add", add);
+    both!("minus", minus);
+    both!("multiply", multiply);
+    both!("divide", divide);
+    both!("maxlag", maxlag);
+    both!("formattimestamp", formattimestamp);
+}
+
+/// A sample notification, rendered at load time so that errors show before the first alert.
+fn sample(extras: Arc<BTreeMap<String, String>>) -> Notification {
+    let offset = |offset, ts| ConsumerOffset {
+        offset,
+        order: 0,
+        timestamp: ts,
+        observed_at: ts,
+        lag: Some(10),
+    };
+    let p = PartitionStatus {
+        topic: "topic".into(),
+        partition: 0,
+        owner: "/127.0.0.1".into(),
+        client_id: "client".into(),
+        status: Status::Warn,
+        start: Some(offset(100, 1_700_000_000_000)),
+        end: Some(offset(110, 1_700_000_060_000)),
+        current_lag: 20,
+        complete: 1.0,
+    };
+    Notification {
+        kind: NotificationKind::Open,
+        cluster: "cluster".into(),
+        group: "group".into(),
+        id: "00000000-0000-4000-8000-000000000000".into(),
+        start_ms: 1_700_000_000_000,
+        extras,
+        result: Arc::new(ConsumerGroupStatus {
+            cluster: "cluster".into(),
+            group: "group".into(),
+            status: Status::Warn,
+            complete: 1.0,
+            partitions: vec![p.clone()],
+            partition_count: 1,
+            maxlag: Some(p),
+            totallag: 20,
+        }),
+    }
+}
+
+fn template_error(file: &str, e: &Error) -> NotifyError {
+    let mut message = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        message = format!("{message}: {detail}");
+    }
+    NotifyError::Template {
+        file: file.to_string(),
+        line: e.line().unwrap_or(0),
+        message,
+    }
+}
+
+/// The templates of one notifier: body templates (open, and close when `send-close`) with
+/// Burrow's helpers, and optional URL templates (open, close) without them.
+pub struct Templates {
+    env: Environment<'static>,
+    urls: Environment<'static>,
+    has_close: bool,
+    has_close_url: bool,
+    has_urls: bool,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("has_close", &self.has_close)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// Reads and checks the body templates from files. Each is parsed and rendered once with
+    /// sample data (and the notifier's `extras`); an error names the file and line.
+    pub fn from_files(
+        open: &Path,
+        close: Option<&Path>,
+        extras: &BTreeMap<String, String>,
+    ) -> Result<Self, NotifyError> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|e| NotifyError::Template {
+                file: p.display().to_string(),
+                line: 0,
+                message: e.to_string(),
+            })
+        };
+        let open_src = (open.display().to_string(), read(open)?);
+        let close_src = match close {
+            Some(c) => Some((c.display().to_string(), read(c)?)),
+            None => None,
+        };
+        Self::from_sources(open_src, close_src, extras)
+    }
+
+    /// [`Templates::from_files`] from (name, source) pairs; the name is used in errors.
+    pub fn from_sources(
+        open: (String, String),
+        close: Option<(String, String)>,
+        extras: &BTreeMap<String, String>,
+    ) -> Result<Self, NotifyError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        with_helpers(&mut env);
+        let mut urls = Environment::new();
+        urls.set_undefined_behavior(UndefinedBehavior::Strict);
+        let has_close = close.is_some();
+        let extras = Arc::new(extras.clone());
+        let sample = sample(extras);
+        for (slot, t) in [("open", Some(open)), ("close", close)] {
+            let Some((file, source)) = t else { continue };
+            env.add_template_owned(slot, source)
+                .map_err(|e| template_error(&file, &e))?;
+            env.get_template(slot)
+                .and_then(|t| t.render(context(&sample)))
+                .map_err(|e| template_error(&file, &e))?;
+        }
+        Ok(Templates {
+            env,
+            urls,
+            has_close,
+            has_close_url: false,
+            has_urls: false,
+        })
+    }
+
+    /// Adds URL templates (Burrow's `url-open` and `url-close`): same data, no helpers. `key`
+    /// prefixes the key names in errors.
+    pub fn with_urls(
+        mut self,
+        key: &str,
+        open: &str,
+        close: Option<&str>,
+        extras: &BTreeMap<String, String>,
+    ) -> Result<Self, NotifyError> {
+        let sample = sample(Arc::new(extras.clone()));
+        for (slot, name, src) in [
+            ("url-open", "url-open", Some(open)),
+            ("url-close", "url-close", close),
+        ] {
+            let Some(src) = src else { continue };
+            let file = format!("{key}.{name}");
+            self.urls
+                .add_template_owned(slot, src.to_string())
+                .map_err(|e| template_error(&file, &e))?;
+            self.urls
+                .get_template(slot)
+                .and_then(|t| t.render(context(&sample)))
+                .map_err(|e| template_error(&file, &e))?;
+        }
+        self.has_urls = true;
+        self.has_close_url = close.is_some();
+        Ok(self)
+    }
+
+    /// Renders the body for the notification's kind.
+    pub fn render(&self, n: &Notification) -> Result<String, NotifyError> {
+        let slot = match n.kind {
+            NotificationKind::Close if self.has_close => "close",
+            NotificationKind::Close => {
+                return Err(NotifyError::Render {
+                    template: "close".into(),
+                    message: "no template-close configured".into(),
+                })
+            }
+            NotificationKind::Open => "open",
+        };
+        self.env
+            .get_template(slot)
+            .and_then(|t| t.render(context(n)))
+            .map_err(|e| NotifyError::Render {
+                template: slot.into(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Renders the URL for the notification's kind.
+    pub fn render_url(&self, n: &Notification) -> Result<String, NotifyError> {
+        let slot = match n.kind {
+            NotificationKind::Close if self.has_close_url => "url-close",
+            NotificationKind::Open if self.has_urls => "url-open",
+            _ => {
+                return Err(NotifyError::Render {
+                    template: "url".into(),
+                    message: format!("no URL template for {} notifications", n.kind.as_str()),
+                })
+            }
+        };
+        self.urls
+            .get_template(slot)
+            .and_then(|t| t.render(context(n)))
+            .map(|s| s.trim().to_string())
+            .map_err(|e| NotifyError::Render {
+                template: slot.into(),
+                message: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notification() -> Notification {
+        let mut extras = BTreeMap::new();
+        extras.insert("api_key".to_string(), "KEY".to_string());
+        sample(Arc::new(extras))
+    }
+
+    fn render(src: &str) -> String {
+        let t = Templates::from_sources(("t".into(), src.into()), None, &notification().extras);
+        match t {
+            Ok(t) => t.render(&notification()).unwrap_or_else(|e| e.to_string()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn burrow_names_and_helpers() {
+        assert_eq!(
+            render("{{ Cluster }}/{{ Group }} {{ ID }} {{ Id }} {{ Result.Status }} {{ Result.TotalLag }}"),
+            "cluster/group 00000000-0000-4000-8000-000000000000 00000000-0000-4000-8000-000000000000 WARN 20"
+        );
+        assert_eq!(
+            render("{{ Extras.api_key }}|{{ Extras.missing | default('') }}|"),
+            "KEY||"
+        );
+        assert_eq!(
+            render("{{ Result.Partitions | jsonencoder }}"),
+            r#"[{"topic":"topic","partition":0,"owner":"/127.0.0.1","client_id":"client","status":"WARN","start":{"offset":100,"timestamp":1700000000000,"observedAt":1700000000000,"lag":10},"end":{"offset":110,"timestamp":1700000060000,"observedAt":1700000060000,"lag":10},"current_lag":20,"complete":1}]"#
+        );
+        assert_eq!(
+            render("{{ topicsbystatus(Result.Partitions) | jsonencoder }}"),
+            r#"{"WARN":["topic"]}"#
+        );
+        assert_eq!(
+            render("{{ partitioncounts(Result.Partitions) | jsonencoder }}"),
+            r#"{"rewind":0,"stall":0,"stop":0,"unknown":0,"warn":1}"#
+        );
+        assert_eq!(
+            render("{{ add(2, 3) }} {{ minus(2, 3) }} {{ multiply(4, 5) }} {{ divide(7, 2) }}"),
+            "5 -1 20 3"
+        );
+        assert_eq!(render("{{ maxlag(Result.Maxlag) }}"), "20");
+        assert_eq!(render("{% for p in Result.Partitions %}{{ p.Topic }}:{{ p.Partition }} {{ p.End.Lag }}{% endfor %}"), "topic:0 10");
+        assert_eq!(render("{{ Result.Complete }}"), "1");
+    }
+
+    #[test]
+    fn formattimestamp_in_the_local_zone() {
+        // The test process's zone is what `TZ` says; UTC when unset on CI machines.
+        let utc = jiff::Timestamp::from_millisecond(1_700_000_000_000).map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%Y")
+                .to_string()
+        });
+        assert_eq!(
+            render("{{ formattimestamp(Start, '%Y') }}"),
+            utc.unwrap_or_default()
+        );
+        assert!(render("{{ Start | formattimestamp('%b %d, %Y') }}").contains("2023"));
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = Templates::from_sources(
+            ("open.tmpl".into(), "ok\n{{ Group }\n".into()),
+            None,
+            &BTreeMap::new(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.starts_with("template open.tmpl line 2: syntax error"),
+            "{e}"
+        );
+        // Unknown variables fail at load time (strict), not at the first alert.
+        let e = Templates::from_sources(
+            ("o".into(), "x".into()),
+            Some(("close.tmpl".into(), "\n\n{{ Result.Nope }}".into())),
+            &BTreeMap::new(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.starts_with("template close.tmpl line 3:"), "{e}");
+        // Burrow's broken delete template used .Id; here both spellings work.
+        assert_eq!(render("{{ Id }}"), "00000000-0000-4000-8000-000000000000");
+    }
+
+    #[test]
+    fn url_templates_have_no_helpers() {
+        let t = Templates::from_sources(("o".into(), "x".into()), None, &BTreeMap::new()).and_then(
+            |t| {
+                t.with_urls(
+                    "notifier.n",
+                    "http://h/{{ Group }}/{{ ID }}",
+                    None,
+                    &BTreeMap::new(),
+                )
+            },
+        );
+        let Ok(t) = t else { panic!("valid") };
+        assert_eq!(
+            t.render_url(&notification()).ok().as_deref(),
+            Some("http://h/group/00000000-0000-4000-8000-000000000000")
+        );
+        let e = Templates::from_sources(("o".into(), "x".into()), None, &BTreeMap::new())
+            .and_then(|t| {
+                t.with_urls(
+                    "notifier.n",
+                    "http://h/{{ jsonencoder(Group) }}",
+                    None,
+                    &BTreeMap::new(),
+                )
+            })
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("template notifier.n.url-open line 1:"), "{e}");
+    }
+}
