@@ -363,7 +363,7 @@ impl Default for HttpServerConfig {
     }
 }
 
-/// `[notifier.X]`: every key of the `http`, `email` and `null` classes (delivery is issue 6).
+/// `[notifier.X]`: every key of the `http`, `email` and `null` classes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct NotifierConfig {
@@ -804,8 +804,10 @@ impl Config {
         for (name, n) in &self.notifiers {
             let key = format!("notifier.{name}");
             legacy_lists(&key, &n.group_whitelist, &n.group_blacklist)?;
+            let custom = crate::notifiers::is_custom_class(&n.class_name);
             match n.class_name.as_str() {
                 "http" | "email" | "null" => {}
+                _ if custom => {}
                 "slack" => bail!("{key}.class-name: the slack class was removed from Burrow 1.x; use class-name = \"http\" with a Slack template"),
                 other => bail!("{key}.class-name: unknown notifier class {other:?} (expected http, email or null)"),
             }
@@ -821,7 +823,7 @@ impl Config {
                     n.threshold
                 );
             }
-            if n.template_open.is_empty() {
+            if n.template_open.is_empty() && !custom {
                 bail!("{key}.template-open: required");
             }
             if n.send_close && n.template_close.is_empty() {
@@ -829,7 +831,7 @@ impl Config {
             }
             GroupFilter::new(&n.group_allowlist, &n.group_denylist, &key)?;
             // Burrow requires url-close with send-close, yet its own example config sets
-            // send-close without url-close; the notifier (issue 6) decides at start.
+            // send-close without url-close: close notifications then go to url-open.
             if n.class_name == "http" && n.url_open.is_empty() {
                 bail!("{key}.url-open: required");
             }

@@ -78,6 +78,21 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if config.httpservers.is_empty() {
         config.httpservers = Config::serve_defaults().httpservers;
     }
+    // Notifier modules: templates read and test-rendered, TLS files and addresses checked.
+    let modules = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let _entered = rt.enter();
+        crate::notifiers::build(&config)
+    };
+    let modules = match modules {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("burrow-cli serve: {e:#}");
+            return Ok(ExitCode::from(EXIT_FAILED));
+        }
+    };
     if args.check_config {
         println!("configuration OK");
         return Ok(ExitCode::SUCCESS);
@@ -93,7 +108,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .enable_all()
         .thread_name("burrow")
         .build()?;
-    let result = runtime.block_on(serve(config, level));
+    let result = runtime.block_on(serve(config, modules, level));
     runtime.shutdown_timeout(Duration::from_secs(5));
     match result {
         Ok(()) => {
@@ -273,7 +288,11 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
-async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
+async fn serve(
+    config: Config,
+    modules: Vec<burrow_notify::Module>,
+    level: Arc<TracingLevel>,
+) -> Result<()> {
     for applied in &config.env_applied {
         info!("environment override {applied}");
     }
@@ -335,6 +354,7 @@ async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
         prometheus::process_collector::ProcessCollector::for_self(),
     ))?;
     let metrics = IngestMetrics::new(&health)?;
+    let notify_metrics = burrow_notify::NotifyMetrics::new(&health)?;
     let exporter = Arc::new(MetricsExporter::new(
         storage.clone(),
         evaluator.clone(),
@@ -387,9 +407,6 @@ async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
         })
     };
 
-    for (name, n) in &config.notifiers {
-        warn!(notifier = %name, class = %n.class_name, "notifiers are not implemented yet in burrow-rs; this module is configured but sends nothing");
-    }
 
     // Cluster modules, then consumer modules.
     let mut clusters = Vec::new();
@@ -445,6 +462,7 @@ async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
             cluster.first_round(),
         ));
     }
+    let (ready_tx, ready_rx) = watch::channel(false);
     let ready_task = {
         let mut flags: Vec<watch::Receiver<bool>> = consumers.iter().map(|c| c.ready()).collect();
         let readiness = readiness.clone();
@@ -453,8 +471,22 @@ async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
                 let _ = f.wait_for(|r| *r).await;
             }
             readiness.set(true);
+            let _ = ready_tx.send(true);
             info!("ready: every consumer module has read the backlog of its offsets topic");
         })
+    };
+
+    // Notifiers: evaluations start once the backlog is read; a single instance always leads.
+    let coordinator = if modules.is_empty() {
+        None
+    } else {
+        let mut c = burrow_notify::Coordinator::new(evaluator.clone(), notify_metrics);
+        for m in modules {
+            info!(notifier = %m.name, interval = m.policy.interval, threshold = m.policy.threshold, "starting notifier module");
+            c = c.module(m);
+        }
+        let (_leader_tx, leader_rx) = watch::channel(true);
+        Some((c.start(ready_rx, leader_rx), _leader_tx))
     };
 
     info!("Started Burrow");
@@ -471,6 +503,9 @@ async fn serve(config: Config, level: Arc<TracingLevel>) -> Result<()> {
     };
     info!(signal, "shutting down");
     ready_task.abort();
+    if let Some((c, _leader)) = coordinator {
+        c.stop(Duration::from_secs(5)).await;
+    }
     for c in consumers {
         c.stop().await;
     }

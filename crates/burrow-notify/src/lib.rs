@@ -39,6 +39,23 @@ mod metrics;
 pub mod policy;
 mod template;
 
+/// The default templates, equivalent to Burrow's shipped ones (with a working close template
+/// for webhooks: decision 15). The files are in this crate's `templates/` folder.
+pub mod defaults {
+    /// JSON webhook, open (`default-http-post.tmpl`).
+    pub const HTTP_POST: &str = include_str!("../templates/default-http-post.tmpl");
+    /// JSON webhook, close (`default-http-delete.tmpl`).
+    pub const HTTP_DELETE: &str = include_str!("../templates/default-http-delete.tmpl");
+    /// Slack incoming webhook, open (`default-slack-post.tmpl`).
+    pub const SLACK_POST: &str = include_str!("../templates/default-slack-post.tmpl");
+    /// Slack incoming webhook, close (`default-slack-delete.tmpl`).
+    pub const SLACK_DELETE: &str = include_str!("../templates/default-slack-delete.tmpl");
+    /// Email, open (`default-email.tmpl`).
+    pub const EMAIL: &str = include_str!("../templates/default-email.tmpl");
+    /// Email, close (`default-email-close.tmpl`).
+    pub const EMAIL_CLOSE: &str = include_str!("../templates/default-email-close.tmpl");
+}
+
 pub use coordinator::{
     Coordinator, CoordinatorHandle, GroupSource, Module, NullNotifier, RetryPolicy,
 };

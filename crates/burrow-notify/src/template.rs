@@ -167,14 +167,18 @@ fn context(n: &Notification) -> Value {
 /// JSON of a template value, with the HTTP API's field names for Burrow's objects.
 fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     let json_err = |e: serde_json::Error| Error::new(ErrorKind::InvalidOperation, e.to_string());
+    // Through text, so that f32 fields keep their short form (0.6, not 0.6000000238418579).
+    fn via_text<T: serde::Serialize>(v: &T) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&serde_json::to_string(v)?)
+    }
     if let Some(p) = v.downcast_object_ref::<PartitionObj>() {
-        return serde_json::to_value(&p.0).map_err(json_err);
+        return via_text(&p.0).map_err(json_err);
     }
     if let Some(r) = v.downcast_object_ref::<ResultObj>() {
-        return serde_json::to_value(&*r.0).map_err(json_err);
+        return via_text(&*r.0).map_err(json_err);
     }
     if let Some(o) = v.downcast_object_ref::<OffsetObj>() {
-        return serde_json::to_value(o.0).map_err(json_err);
+        return via_text(&o.0).map_err(json_err);
     }
     if v.kind() == minijinja::value::ValueKind::Seq {
         return v
@@ -285,10 +289,16 @@ fn jsonencoder(v: Value) -> Result<String, Error> {
 }
 
 /// Formats milliseconds since the epoch with a strftime `format` in the local time zone (the
-/// `TZ` variable or the system's zone). Burrow's `formattimestamp` took a Go layout.
+/// `TZ` variable or the system's zone). Burrow's `formattimestamp` took a Go layout. The format
+/// `rfc3339` is Go's `time.RFC3339`: `2023-11-14T22:15:00Z` in UTC, `…+01:00` elsewhere.
 pub fn format_timestamp(ms: i64, format: &str) -> Result<String, String> {
     let ts = jiff::Timestamp::from_millisecond(ms).map_err(|e| e.to_string())?;
     let zoned = ts.to_zoned(jiff::tz::TimeZone::system());
+    let format = match format {
+        "rfc3339" if zoned.offset().seconds() == 0 => "%Y-%m-%dT%H:%M:%SZ",
+        "rfc3339" => "%Y-%m-%dT%H:%M:%S%:z",
+        other => other,
+    };
     jiff::fmt::strtime::format(format, &zoned).map_err(|e| e.to_string())
 }
 

@@ -1,0 +1,206 @@
+//! The coordinator: evaluations only while leader, retries with backoff counted in metrics,
+//! permanent failures not retried, delivery never blocking evaluation.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent};
+use burrow_eval::{CachingEvaluator, EvaluatorConfig};
+use burrow_notify::{
+    async_trait, Coordinator, CoordinatorHandle, Module, Notification, Notifier, NotifyError,
+    NotifyMetrics, Policy, RetryPolicy,
+};
+use burrow_storage::{Storage, StorageConfig};
+use tokio::sync::watch;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Storage with `groups` WARN groups (lag 1, 2, 3 over the window).
+fn lagging(groups: usize) -> Arc<CachingEvaluator<Arc<Storage>>> {
+    let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+    let now = now_ms();
+    for i in 1..=3i64 {
+        let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+            cluster: "local".into(),
+            topic: "t".into(),
+            partition: 0,
+            partition_count: 1,
+            offset: i * 10,
+            timestamp: now,
+        });
+        for g in 0..groups {
+            let _ = storage.set_consumer_offset(
+                now,
+                &ConsumerOffsetEvent {
+                    cluster: "local".into(),
+                    group: format!("g{g}"),
+                    topic: "t".into(),
+                    partition: 0,
+                    offset: i * 9,
+                    order: i,
+                    timestamp: now - (3 - i) * 10_000,
+                },
+            );
+        }
+    }
+    Arc::new(CachingEvaluator::new(storage, EvaluatorConfig::default()).unwrap())
+}
+
+/// Fails its first `failures` calls (permanently if `permanent`), then succeeds; can be slow.
+struct Flaky {
+    failures: usize,
+    permanent: bool,
+    delay: Duration,
+    calls: AtomicUsize,
+    ok: AtomicUsize,
+}
+
+#[async_trait]
+impl Notifier for Flaky {
+    async fn notify(&self, _n: &Notification) -> Result<(), NotifyError> {
+        tokio::time::sleep(self.delay).await;
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        if call < self.failures {
+            return Err(if self.permanent {
+                NotifyError::Permanent("rejected".into())
+            } else {
+                NotifyError::Delivery("receiver down".into())
+            });
+        }
+        self.ok.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+fn flaky(failures: usize, permanent: bool, delay: Duration) -> Arc<Flaky> {
+    Arc::new(Flaky {
+        failures,
+        permanent,
+        delay,
+        calls: AtomicUsize::new(0),
+        ok: AtomicUsize::new(0),
+    })
+}
+
+fn start(
+    evaluator: Arc<CachingEvaluator<Arc<Storage>>>,
+    notifier: Arc<Flaky>,
+    metrics: &NotifyMetrics,
+    leader: watch::Receiver<bool>,
+) -> CoordinatorHandle {
+    let module = Module {
+        name: "n".into(),
+        policy: Policy {
+            interval: 1,
+            send_interval: 3600,
+            ..Policy::default()
+        },
+        extras: Arc::new(BTreeMap::new()),
+        notifier,
+        retry: RetryPolicy {
+            attempts: 3,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(100),
+            ..RetryPolicy::default()
+        },
+    };
+    let (_ready, ready) = watch::channel(true);
+    std::mem::forget(_ready);
+    Coordinator::new(evaluator, metrics.clone())
+        .refresh_every(Duration::from_millis(100))
+        .module(module)
+        .start(ready, leader)
+}
+
+async fn wait_until(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} never happened");
+}
+
+fn count(m: &NotifyMetrics, kind: &str, result: &str) -> u64 {
+    m.notifications.with_label_values(&["n", kind, result]).get()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_leader_evaluates() {
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(0, false, Duration::ZERO);
+    let (leader_tx, leader) = watch::channel(false);
+    let h = start(lagging(1), n.clone(), &metrics, leader);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "not leader: nothing sent");
+    assert_eq!(metrics.evaluations.get(), 0);
+    leader_tx.send(true).unwrap();
+    wait_until("an open notification", || n.ok.load(Ordering::SeqCst) == 1).await;
+    assert_eq!(count(&metrics, "open", "sent"), 1);
+    h.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_with_backoff_and_counted() {
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(2, false, Duration::ZERO);
+    let (_l, leader) = watch::channel(true);
+    let h = start(lagging(1), n.clone(), &metrics, leader);
+    wait_until("delivery after two failures", || {
+        n.ok.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(metrics.attempts.with_label_values(&["n", "error"]).get(), 2);
+    assert_eq!(metrics.attempts.with_label_values(&["n", "ok"]).get(), 1);
+    assert_eq!(count(&metrics, "open", "sent"), 1);
+    assert_eq!(count(&metrics, "open", "failed"), 0);
+    h.stop(Duration::from_secs(1)).await;
+
+    // Down for longer than the attempts: failed once, after 3 attempts.
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(100, false, Duration::ZERO);
+    let (_l, leader) = watch::channel(true);
+    let h = start(lagging(1), n.clone(), &metrics, leader);
+    wait_until("a failed notification", || count(&metrics, "open", "failed") == 1).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 3);
+    h.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_are_not_retried() {
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(1, true, Duration::ZERO);
+    let (_l, leader) = watch::channel(true);
+    let h = start(lagging(1), n.clone(), &metrics, leader);
+    wait_until("a failed notification", || count(&metrics, "open", "failed") == 1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 1);
+    h.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_does_not_hold_up_evaluation() {
+    // 50 groups, a receiver taking 1 s per call, 8 in flight: evaluations all happen at once,
+    // deliveries drain in the background.
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(0, false, Duration::from_secs(1));
+    let (_l, leader) = watch::channel(true);
+    let h = start(lagging(50), n.clone(), &metrics, leader);
+    wait_until("every group evaluated", || metrics.evaluations.get() >= 50).await;
+    assert!(n.ok.load(Ordering::SeqCst) < 50, "deliveries still under way");
+    // Stopping drops (and counts) what is still queued.
+    h.stop(Duration::from_millis(100)).await;
+    let sent = count(&metrics, "open", "sent");
+    let dropped = count(&metrics, "open", "dropped");
+    assert!(dropped > 0, "sent {sent}, dropped {dropped}");
+}
