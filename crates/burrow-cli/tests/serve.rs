@@ -6,125 +6,15 @@
 
 mod common;
 
-use common::{brokers, now_ms, Kafka};
+use common::{brokers, get_json, http, now_ms, Kafka, Server};
 
 use burrow_kafka::offsets::{self, OffsetCommitKey};
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A minimal HTTP/1.1 request; returns status and body.
-fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).ok()?;
-    let status = raw.split(' ').nth(1)?.parse().ok()?;
-    let body = raw.split_once("\r\n\r\n")?.1.to_string();
-    Some((status, body))
-}
-
-fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
-    let (status, body) = http(port, "GET", path)?;
-    Some((status, serde_json::from_str(&body).ok()?))
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path, config: &str) -> Server {
-        std::fs::create_dir_all(dir).unwrap();
-        let port = free_port();
-        let config = config
-            .replace("@PORT@", &port.to_string())
-            .replace("@DIR@", dir.to_str().unwrap());
-        std::fs::write(dir.join("burrow.toml"), config).unwrap();
-        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
-            .args(["serve", "--config"])
-            .arg(dir.join("burrow.toml"))
-            .args(["--log-format", "text"])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Server {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
-    }
-
-    /// Polls `path` until `check` accepts the reply.
-    fn wait_for(&self, what: &str, path: &str, check: impl Fn(u16, &Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        let mut last = None;
-        while Instant::now() < deadline {
-            if let Some((status, v)) = get_json(self.port, path) {
-                if check(status, &v) {
-                    return v;
-                }
-                last = Some((status, v));
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!(
-            "{what}: {path} never matched; last reply {last:?}\nserver log:\n{}",
-            self.log()
-        );
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not stop on SIGTERM\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn config(addr: &str) -> String {
     format!(
@@ -408,9 +298,18 @@ fn example_config() -> PathBuf {
 
 #[test]
 fn burrows_example_config_loads() {
+    // Its notifier names templates under conf/, relative to the working directory, as in
+    // Burrow's Docker image: the shipped templates (minijinja) go there.
+    let dir = std::env::temp_dir().join(format!("burrow-example-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("conf")).unwrap();
+    let templates = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../burrow-notify/templates");
+    for t in ["default-http-post.tmpl", "default-http-delete.tmpl"] {
+        std::fs::copy(templates.join(t), dir.join("conf").join(t)).unwrap();
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
         .args(["serve", "--check-config", "--config"])
         .arg(example_config())
+        .current_dir(&dir)
         .output()
         .unwrap();
     assert!(
@@ -418,6 +317,21 @@ fn burrows_example_config_loads() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Without the templates, the error names the key and the file.
+    let out = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(example_config())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("notifier.default.template-open")
+            && err.contains("conf/default-http-post.tmpl"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

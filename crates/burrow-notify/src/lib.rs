@@ -65,6 +65,14 @@ pub use metrics::NotifyMetrics;
 pub use policy::{GroupFilter, Policy};
 pub use template::{format_timestamp, Templates};
 
+fn line_suffix(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(" line {line}")
+    }
+}
+
 /// Whether a notification opens (or repeats) an incident or closes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NotificationKind {
@@ -128,7 +136,7 @@ pub enum NotifyError {
         message: String,
     },
     /// A template does not parse or does not render with sample data.
-    #[error("template {file} line {line}: {message}")]
+    #[error("template {file}{}: {message}", line_suffix(*.line))]
     Template {
         /// The template file (or key, for URL templates).
         file: String,

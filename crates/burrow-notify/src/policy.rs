@@ -207,8 +207,9 @@ mod tests {
         let now = 1_000_000;
         let recent = Some(now - 30_000); // within send-interval
         let old = Some(now - 61_000); // beyond it
+        type Row = (i32, bool, bool, bool, Status, Option<i64>, Decision);
         #[rustfmt::skip]
-        let rows: &[(i32, bool, bool, bool, Status, Option<i64>, Decision)] = &[
+        let rows: &[Row] = &[
             // threshold, send_once, send_close, incident, status, last_notify => decision
             // Rule 1: close, whatever the threshold and last notification.
             (2, false, true,  true,  Ok,    None,   Decision::Close),

@@ -131,7 +131,9 @@ async fn wait_until(what: &str, f: impl Fn() -> bool) {
 }
 
 fn count(m: &NotifyMetrics, kind: &str, result: &str) -> u64 {
-    m.notifications.with_label_values(&["n", kind, result]).get()
+    m.notifications
+        .with_label_values(&["n", kind, result])
+        .get()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +143,11 @@ async fn only_the_leader_evaluates() {
     let (leader_tx, leader) = watch::channel(false);
     let h = start(lagging(1), n.clone(), &metrics, leader);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "not leader: nothing sent");
+    assert_eq!(
+        n.calls.load(Ordering::SeqCst),
+        0,
+        "not leader: nothing sent"
+    );
     assert_eq!(metrics.evaluations.get(), 0);
     leader_tx.send(true).unwrap();
     wait_until("an open notification", || n.ok.load(Ordering::SeqCst) == 1).await;
@@ -171,7 +177,10 @@ async fn failures_are_retried_with_backoff_and_counted() {
     let n = flaky(100, false, Duration::ZERO);
     let (_l, leader) = watch::channel(true);
     let h = start(lagging(1), n.clone(), &metrics, leader);
-    wait_until("a failed notification", || count(&metrics, "open", "failed") == 1).await;
+    wait_until("a failed notification", || {
+        count(&metrics, "open", "failed") == 1
+    })
+    .await;
     assert_eq!(n.calls.load(Ordering::SeqCst), 3);
     h.stop(Duration::from_secs(1)).await;
 }
@@ -182,7 +191,10 @@ async fn permanent_failures_are_not_retried() {
     let n = flaky(1, true, Duration::ZERO);
     let (_l, leader) = watch::channel(true);
     let h = start(lagging(1), n.clone(), &metrics, leader);
-    wait_until("a failed notification", || count(&metrics, "open", "failed") == 1).await;
+    wait_until("a failed notification", || {
+        count(&metrics, "open", "failed") == 1
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(n.calls.load(Ordering::SeqCst), 1);
     h.stop(Duration::from_secs(1)).await;
@@ -197,7 +209,10 @@ async fn a_slow_receiver_does_not_hold_up_evaluation() {
     let (_l, leader) = watch::channel(true);
     let h = start(lagging(50), n.clone(), &metrics, leader);
     wait_until("every group evaluated", || metrics.evaluations.get() >= 50).await;
-    assert!(n.ok.load(Ordering::SeqCst) < 50, "deliveries still under way");
+    assert!(
+        n.ok.load(Ordering::SeqCst) < 50,
+        "deliveries still under way"
+    );
     // Stopping drops (and counts) what is still queued.
     h.stop(Duration::from_millis(100)).await;
     let sent = count(&metrics, "open", "sent");

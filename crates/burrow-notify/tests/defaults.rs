@@ -33,10 +33,11 @@ fn notification(kind: NotificationKind) -> Notification {
         current_lag: 52,
         complete: 0.6,
     };
-    let extras: BTreeMap<String, String> = [("api_key", "REDACTED"), ("app", "burrow"), ("tier", "STG")]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let extras: BTreeMap<String, String> =
+        [("api_key", "REDACTED"), ("app", "burrow"), ("tier", "STG")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     Notification {
         kind,
         cluster: "local".into(),
@@ -73,24 +74,49 @@ fn render(open: &str, close: &str, kind: NotificationKind) -> Value {
 
 #[test]
 fn http_post_renders_burrows_sample() {
-    let got = render(defaults::HTTP_POST, defaults::HTTP_DELETE, NotificationKind::Open);
-    assert_eq!(got, sample("notifier-http-post-default-template-rendered.json"));
+    let got = render(
+        defaults::HTTP_POST,
+        defaults::HTTP_DELETE,
+        NotificationKind::Open,
+    );
+    assert_eq!(
+        got,
+        sample("notifier-http-post-default-template-rendered.json")
+    );
 }
 
 #[test]
 fn slack_post_renders_burrows_sample() {
-    let got = render(defaults::SLACK_POST, defaults::SLACK_DELETE, NotificationKind::Open);
-    assert_eq!(got, sample("notifier-slack-post-default-template-rendered.json"));
+    let got = render(
+        defaults::SLACK_POST,
+        defaults::SLACK_DELETE,
+        NotificationKind::Open,
+    );
+    assert_eq!(
+        got,
+        sample("notifier-slack-post-default-template-rendered.json")
+    );
 }
 
 #[test]
 fn close_templates_work_decision_15() {
-    let got = render(defaults::HTTP_POST, defaults::HTTP_DELETE, NotificationKind::Close);
+    let got = render(
+        defaults::HTTP_POST,
+        defaults::HTTP_DELETE,
+        NotificationKind::Close,
+    );
     assert_eq!(got["ids"][0], "6ba7b810-9dad-41d1-80b4-00c04fd430c8");
     assert_eq!(got["group"], "my-group");
-    let got = render(defaults::SLACK_POST, defaults::SLACK_DELETE, NotificationKind::Close);
+    let got = render(
+        defaults::SLACK_POST,
+        defaults::SLACK_DELETE,
+        NotificationKind::Close,
+    );
     assert_eq!(got["attachments"][0]["color"], "good");
-    assert_eq!(got["attachments"][0]["fields"][3]["value"], "2023-11-14T22:15:00Z");
+    assert_eq!(
+        got["attachments"][0]["fields"][3]["value"],
+        "2023-11-14T22:15:00Z"
+    );
 }
 
 #[test]
@@ -99,16 +125,33 @@ fn email_templates_render() {
     let n = notification(NotificationKind::Open);
     let t = Templates::from_sources(
         ("default-email.tmpl".into(), defaults::EMAIL.into()),
-        Some(("default-email-close.tmpl".into(), defaults::EMAIL_CLOSE.into())),
+        Some((
+            "default-email-close.tmpl".into(),
+            defaults::EMAIL_CLOSE.into(),
+        )),
         &n.extras,
     )
     .unwrap();
     let text = t.render(&n).unwrap();
-    assert!(text.starts_with("Subject: [Burrow] Kafka Consumer Lag Alert: my-group on local is WARN\n"), "{text}");
-    assert!(text.contains("since 2023-11-14 22:15:00 UTC (incident 6ba7b810-9dad-41d1-80b4-00c04fd430c8)"), "{text}");
+    assert!(
+        text.starts_with("Subject: [Burrow] Kafka Consumer Lag Alert: my-group on local is WARN\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "since 2023-11-14 22:15:00 UTC (incident 6ba7b810-9dad-41d1-80b4-00c04fd430c8)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("WARN orders:0 lag 52: offset 2218 (22:20:00, lag 12) -> 2281 (22:25:00, lag 40) owner /10.1.2.3"), "{text}");
-    assert!(text.contains("(warn 1, stop 0, stall 0, rewind 0)"), "{text}");
+    assert!(
+        text.contains("(warn 1, stop 0, stall 0, rewind 0)"),
+        "{text}"
+    );
     let mut close = n.clone();
     close.kind = NotificationKind::Close;
-    assert!(t.render(&close).unwrap().starts_with("Subject: [Burrow] Kafka Consumer Lag Resolved: my-group on local\n"));
+    assert!(t
+        .render(&close)
+        .unwrap()
+        .starts_with("Subject: [Burrow] Kafka Consumer Lag Resolved: my-group on local\n"));
 }

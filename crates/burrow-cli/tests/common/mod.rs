@@ -1,7 +1,13 @@
 //! Shared by the broker tests of this crate.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use burrow_kafka::offsets::{
     self, Assignment, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue,
@@ -180,5 +186,116 @@ impl Kafka {
         )
         .unwrap();
         self.write(group, k, Some(v)).await;
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 request; returns status and body.
+pub fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.split(' ').nth(1)?.parse().ok()?;
+    let body = raw.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+pub fn get_json(port: u16, path: &str) -> Option<(u16, Value)> {
+    let (status, body) = http(port, "GET", path)?;
+    Some((status, serde_json::from_str(&body).ok()?))
+}
+
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// Its HTTP port.
+    pub port: u16,
+    /// Its directory (config, log).
+    pub dir: PathBuf,
+}
+
+impl Server {
+    pub fn start(dir: &Path, config: &str) -> Server {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let config = config
+            .replace("@PORT@", &port.to_string())
+            .replace("@DIR@", dir.to_str().unwrap());
+        std::fs::write(dir.join("burrow.toml"), config).unwrap();
+        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
+            .args(["serve", "--config"])
+            .arg(dir.join("burrow.toml"))
+            .args(["--log-format", "text"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Server {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
+    }
+
+    /// Polls `path` until `check` accepts the reply.
+    pub fn wait_for(&self, what: &str, path: &str, check: impl Fn(u16, &Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Some((status, v)) = get_json(self.port, path) {
+                if check(status, &v) {
+                    return v;
+                }
+                last = Some((status, v));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "{what}: {path} never matched; last reply {last:?}\nserver log:\n{}",
+            self.log()
+        );
+    }
+
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "serve did not stop on SIGTERM\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
