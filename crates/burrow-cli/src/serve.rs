@@ -484,8 +484,8 @@ async fn serve(
             info!(notifier = %m.name, interval = m.policy.interval, threshold = m.policy.threshold, "starting notifier module");
             c = c.module(m);
         }
-        let (_leader_tx, leader_rx) = watch::channel(true);
-        Some((c.start(ready_rx, leader_rx), _leader_tx))
+        let (_role_tx, role_rx) = watch::channel(burrow_notify::Role::Leader);
+        Some((c.start(ready_rx, role_rx), _role_tx))
     };
 
     info!("Started Burrow");

@@ -18,7 +18,7 @@ use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent};
 use burrow_eval::{CachingEvaluator, EvaluatorConfig};
 use burrow_notify::{
     async_trait, Coordinator, Module, Notification, Notifier, NotifyError, NotifyMetrics, Policy,
-    RetryPolicy,
+    RetryPolicy, Role,
 };
 use burrow_storage::{Storage, StorageConfig};
 use tokio::sync::{mpsc, watch};
@@ -107,8 +107,8 @@ pub async fn run() -> Vec<Notification> {
         .refresh_every(Duration::from_millis(200))
         .module(module);
     let (_ready, ready_rx) = watch::channel(true);
-    let (_leader, leader_rx) = watch::channel(true);
-    let handle = coordinator.start(ready_rx, leader_rx);
+    let (_role, role_rx) = watch::channel(Role::Leader);
+    let handle = coordinator.start(ready_rx, role_rx);
 
     let mut got = Vec::new();
     let open = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await;

@@ -16,6 +16,21 @@ use tracing::{debug, error, info, warn};
 use crate::policy::{on_evaluation, GroupState};
 use crate::{Notification, NotificationKind, Notifier, NotifyError, NotifyMetrics, Policy};
 
+/// This instance's part in sending notifications (several instances elect one leader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Sends notifications (a single instance always is).
+    #[default]
+    Leader,
+    /// The leader, cut off from the election (disconnected, session still alive): no other
+    /// instance can lead meanwhile, so what falls due is held and sent on resuming.
+    Paused,
+    /// Another instance leads: groups are evaluated and the policy state kept as if
+    /// notifications were sent (the leader sends them), so that taking over later repeats
+    /// nothing the leader already sent within `send-interval`.
+    Follower,
+}
+
 /// Where the coordinator finds groups and their evaluations.
 pub trait GroupSource: Send + Sync + 'static {
     /// Cluster names.
@@ -165,12 +180,12 @@ impl Coordinator {
     }
 
     /// Starts the loop. It waits until `ready` is true (the consumers read their backlog), then
-    /// evaluates only while `leader` is true (always, for a single instance; the ZooKeeper lock
-    /// holder, for several).
+    /// evaluates every group once per interval and sends according to `role` (always
+    /// [`Role::Leader`] for a single instance; from the ZooKeeper election for several).
     pub fn start(
         self,
         mut ready: watch::Receiver<bool>,
-        leader: watch::Receiver<bool>,
+        role: watch::Receiver<Role>,
     ) -> CoordinatorHandle {
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let mut dispatchers = Vec::new();
@@ -188,6 +203,8 @@ impl Coordinator {
             extras,
             dispatchers,
             evaluations: self.metrics.evaluations.clone(),
+            leader_gauge: self.metrics.leader.clone(),
+            pending: HashMap::new(),
             refresh: self.refresh,
             clock: self.clock,
             groups: HashMap::new(),
@@ -197,7 +214,7 @@ impl Coordinator {
                 _ = ready.wait_for(|r| *r) => {}
                 _ = stop_rx.wait_for(|s| *s) => return,
             }
-            state.run(leader, stop_rx).await;
+            state.run(role, stop_rx).await;
         });
         CoordinatorHandle {
             stop: stop_tx,
@@ -248,6 +265,9 @@ struct Loop {
     extras: Vec<Arc<BTreeMap<String, String>>>,
     dispatchers: Vec<Dispatcher>,
     evaluations: IntCounter,
+    leader_gauge: IntGauge,
+    /// Held while paused: the newest notification per (cluster, group, notifier).
+    pending: HashMap<(String, String, usize), Notification>,
     refresh: Duration,
     clock: fn() -> i64,
     groups: HashMap<(String, String), Entry>,
@@ -282,7 +302,7 @@ impl Loop {
         }
     }
 
-    async fn run(mut self, mut leader: watch::Receiver<bool>, mut stop: watch::Receiver<bool>) {
+    async fn run(mut self, mut role: watch::Receiver<Role>, mut stop: watch::Receiver<bool>) {
         let interval = self.min_interval_ms();
         // Burrow scans every millisecond; a tenth of the interval (at most 1 s) keeps each group
         // within 10 % of its interval at a fraction of the wakeups.
@@ -295,30 +315,51 @@ impl Loop {
             interval_s = interval / 1000,
             "notifier coordinator started"
         );
-        let mut was_leader = false;
+        let mut was = None;
         loop {
             tokio::select! {
-                _ = stop.wait_for(|s| *s) => break,
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
                 _ = refresh.tick() => {
                     let now = (self.clock)();
                     self.refresh_groups(now);
                     debug!(groups = self.groups.len(), "notifier group list refreshed");
                 }
                 _ = ticker.tick() => {
-                    let is_leader = *leader.borrow_and_update();
-                    if is_leader != was_leader {
-                        info!(leader = is_leader, "notifier evaluations {}", if is_leader { "started" } else { "stopped" });
-                        was_leader = is_leader;
+                    let current = *role.borrow_and_update();
+                    if was != Some(current) {
+                        self.role_changed(current);
+                        was = Some(current);
                     }
-                    if is_leader {
-                        self.evaluate_due((self.clock)(), interval);
-                    }
+                    self.evaluate_due((self.clock)(), interval, current);
                 }
             }
         }
     }
 
-    fn evaluate_due(&mut self, now: i64, interval: i64) {
+    fn role_changed(&mut self, role: Role) {
+        self.leader_gauge.set(i64::from(role == Role::Leader));
+        match role {
+            Role::Leader => {
+                if !self.pending.is_empty() {
+                    info!(
+                        notifications = self.pending.len(),
+                        "notifier leader again: sending what fell due while paused"
+                    );
+                }
+                for ((_, _, i), n) in std::mem::take(&mut self.pending) {
+                    self.dispatchers[i].send(n);
+                }
+                info!("notifier role: leader (sending notifications)");
+            }
+            Role::Paused => info!("notifier role: paused (holding notifications until the election is back)"),
+            Role::Follower => {
+                self.pending.clear();
+                info!("notifier role: follower (another instance sends notifications)");
+            }
+        }
+    }
+
+    fn evaluate_due(&mut self, now: i64, interval: i64, role: Role) {
         let policies: Vec<&Policy> = self.policies.iter().collect();
         for ((cluster, group), entry) in self.groups.iter_mut() {
             if entry.last_eval > now - interval {
@@ -345,7 +386,14 @@ impl Loop {
                     extras: self.extras[s.notifier].clone(),
                     result: result.clone(),
                 };
-                self.dispatchers[s.notifier].send(n);
+                match role {
+                    Role::Leader => self.dispatchers[s.notifier].send(n),
+                    Role::Paused => {
+                        self.pending
+                            .insert((cluster.clone(), group.clone(), s.notifier), n);
+                    }
+                    Role::Follower => {}
+                }
             }
         }
     }

@@ -57,7 +57,7 @@ pub mod defaults {
 }
 
 pub use coordinator::{
-    Coordinator, CoordinatorHandle, GroupSource, Module, NullNotifier, RetryPolicy,
+    Coordinator, CoordinatorHandle, GroupSource, Module, NullNotifier, RetryPolicy, Role,
 };
 pub use email::{EmailNotifier, EmailSettings, SmtpAuth};
 pub use http::{HttpNotifier, HttpSettings};

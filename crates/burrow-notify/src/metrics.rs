@@ -14,6 +14,8 @@ pub struct NotifyMetrics {
     pub queue: IntGaugeVec,
     /// `burrow_notifier_evaluations_total`: group evaluations made for notifiers.
     pub evaluations: prometheus::IntCounter,
+    /// `burrow_notifier_leader`: 1 while this instance sends notifications.
+    pub leader: prometheus::IntGauge,
 }
 
 impl NotifyMetrics {
@@ -24,6 +26,7 @@ impl NotifyMetrics {
         registry.register(Box::new(m.attempts.clone()))?;
         registry.register(Box::new(m.queue.clone()))?;
         registry.register(Box::new(m.evaluations.clone()))?;
+        registry.register(Box::new(m.leader.clone()))?;
         Ok(m)
     }
 
@@ -54,6 +57,10 @@ impl NotifyMetrics {
             evaluations: prometheus::IntCounter::new(
                 "burrow_notifier_evaluations_total",
                 "Group evaluations made for the notifiers",
+            )?,
+            leader: prometheus::IntGauge::new(
+                "burrow_notifier_leader",
+                "1 while this instance sends notifications (the ZooKeeper lock holder, or a single instance)",
             )?,
         })
     }

@@ -11,7 +11,7 @@ use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent};
 use burrow_eval::{CachingEvaluator, EvaluatorConfig};
 use burrow_notify::{
     async_trait, Coordinator, CoordinatorHandle, Module, Notification, Notifier, NotifyError,
-    NotifyMetrics, Policy, RetryPolicy,
+    NotifyMetrics, Policy, RetryPolicy, Role,
 };
 use burrow_storage::{Storage, StorageConfig};
 use tokio::sync::watch;
@@ -94,7 +94,7 @@ fn start(
     evaluator: Arc<CachingEvaluator<Arc<Storage>>>,
     notifier: Arc<Flaky>,
     metrics: &NotifyMetrics,
-    leader: watch::Receiver<bool>,
+    role: watch::Receiver<Role>,
 ) -> CoordinatorHandle {
     let module = Module {
         name: "n".into(),
@@ -117,7 +117,7 @@ fn start(
     Coordinator::new(evaluator, metrics.clone())
         .refresh_every(Duration::from_millis(100))
         .module(module)
-        .start(ready, leader)
+        .start(ready, role)
 }
 
 async fn wait_until(what: &str, f: impl Fn() -> bool) {
@@ -137,21 +137,41 @@ fn count(m: &NotifyMetrics, kind: &str, result: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_the_leader_evaluates() {
+async fn a_follower_sends_nothing_and_taking_over_repeats_nothing() {
     let metrics = NotifyMetrics::unregistered().unwrap();
     let n = flaky(0, false, Duration::ZERO);
-    let (leader_tx, leader) = watch::channel(false);
-    let h = start(lagging(1), n.clone(), &metrics, leader);
+    let (role_tx, role) = watch::channel(Role::Follower);
+    let h = start(lagging(1), n.clone(), &metrics, role);
+    wait_until("an evaluation", || metrics.evaluations.get() >= 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "a follower sends nothing");
+    assert_eq!(metrics.leader.get(), 0);
+    // Taking over: the leader sent the open notification already (send-interval 3600 s).
+    role_tx.send(Role::Leader).unwrap();
+    wait_until("the leader gauge", || metrics.leader.get() == 1).await;
+    let before = metrics.evaluations.get();
+    wait_until("more evaluations", || metrics.evaluations.get() >= before + 2).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "no repeat after taking over");
+    h.stop(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_leader_sends_what_fell_due_when_it_resumes() {
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(0, false, Duration::ZERO);
+    let (role_tx, role) = watch::channel(Role::Paused);
+    let h = start(lagging(3), n.clone(), &metrics, role);
+    wait_until("three evaluations", || metrics.evaluations.get() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "held while paused");
+    role_tx.send(Role::Leader).unwrap();
+    wait_until("the held notifications", || n.ok.load(Ordering::SeqCst) == 3).await;
+    // Held ones are sent once: no repeat on later evaluations.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(
-        n.calls.load(Ordering::SeqCst),
-        0,
-        "not leader: nothing sent"
-    );
-    assert_eq!(metrics.evaluations.get(), 0);
-    leader_tx.send(true).unwrap();
-    wait_until("an open notification", || n.ok.load(Ordering::SeqCst) == 1).await;
-    assert_eq!(count(&metrics, "open", "sent"), 1);
+    assert_eq!(n.calls.load(Ordering::SeqCst), 3);
+    // Losing the session while paused drops what is held (another instance may lead).
+    role_tx.send(Role::Paused).unwrap();
+    role_tx.send(Role::Follower).unwrap();
     h.stop(Duration::from_secs(1)).await;
 }
 
@@ -159,7 +179,7 @@ async fn only_the_leader_evaluates() {
 async fn failures_are_retried_with_backoff_and_counted() {
     let metrics = NotifyMetrics::unregistered().unwrap();
     let n = flaky(2, false, Duration::ZERO);
-    let (_l, leader) = watch::channel(true);
+    let (_l, leader) = watch::channel(Role::Leader);
     let h = start(lagging(1), n.clone(), &metrics, leader);
     wait_until("delivery after two failures", || {
         n.ok.load(Ordering::SeqCst) == 1
@@ -175,7 +195,7 @@ async fn failures_are_retried_with_backoff_and_counted() {
     // Down for longer than the attempts: failed once, after 3 attempts.
     let metrics = NotifyMetrics::unregistered().unwrap();
     let n = flaky(100, false, Duration::ZERO);
-    let (_l, leader) = watch::channel(true);
+    let (_l, leader) = watch::channel(Role::Leader);
     let h = start(lagging(1), n.clone(), &metrics, leader);
     wait_until("a failed notification", || {
         count(&metrics, "open", "failed") == 1
@@ -189,7 +209,7 @@ async fn failures_are_retried_with_backoff_and_counted() {
 async fn permanent_failures_are_not_retried() {
     let metrics = NotifyMetrics::unregistered().unwrap();
     let n = flaky(1, true, Duration::ZERO);
-    let (_l, leader) = watch::channel(true);
+    let (_l, leader) = watch::channel(Role::Leader);
     let h = start(lagging(1), n.clone(), &metrics, leader);
     wait_until("a failed notification", || {
         count(&metrics, "open", "failed") == 1
@@ -206,7 +226,7 @@ async fn a_slow_receiver_does_not_hold_up_evaluation() {
     // deliveries drain in the background.
     let metrics = NotifyMetrics::unregistered().unwrap();
     let n = flaky(0, false, Duration::from_secs(1));
-    let (_l, leader) = watch::channel(true);
+    let (_l, leader) = watch::channel(Role::Leader);
     let h = start(lagging(50), n.clone(), &metrics, leader);
     wait_until("every group evaluated", || metrics.evaluations.get() >= 50).await;
     assert!(

@@ -1,0 +1,346 @@
+//! Leader election and the kafka_zk consumer against a real ZooKeeper 3.8 (Debian's package,
+//! started by `scripts/test-services.sh`, or by a test that needs to stop and restart it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use burrow_core::BrokerOffsetEvent;
+use burrow_notify::Role;
+use burrow_storage::{GroupFilter, Storage, StorageConfig};
+use burrow_zk::kafka_zk::{self, ZkConsumerMetrics, ZkConsumerSettings};
+use burrow_zk::{ensure_path, leader, ZkSettings};
+use zookeeper_client as zk;
+
+fn shared_zk() -> Option<String> {
+    match std::env::var("BURROW_TEST_ZK") {
+        Ok(a) if !a.is_empty() => Some(a),
+        _ if std::env::var_os("CI").is_some() => panic!("BURROW_TEST_ZK is not set in CI"),
+        _ => {
+            eprintln!("skipping: BURROW_TEST_ZK not set (scripts/test-services.sh start)");
+            None
+        }
+    }
+}
+
+fn unique(what: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    format!("/test-{what}-{}-{n}", std::process::id())
+}
+
+fn settings(addr: &str, timeout_ms: u64) -> ZkSettings {
+    ZkSettings {
+        servers: vec![addr.to_string()],
+        session_timeout: Duration::from_millis(timeout_ms),
+    }
+}
+
+/// A ZooKeeper of this test's own, so that it can be stopped and restarted on the same data.
+struct OwnZk {
+    child: Option<Child>,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl OwnZk {
+    fn start() -> Option<OwnZk> {
+        let classpath = match std::env::var("BURROW_TEST_ZK_CLASSPATH") {
+            Ok(c) => c,
+            _ if std::env::var_os("CI").is_some() => panic!("BURROW_TEST_ZK_CLASSPATH not set in CI"),
+            _ => return None,
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("burrow-zk-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(
+            dir.join("zoo.cfg"),
+            format!(
+                "tickTime=500\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nminSessionTimeout=1000\nmaxSessionTimeout=60000\nadmin.enableServer=false\n",
+                dir.join("data").display()
+            ),
+        )
+        .unwrap();
+        let mut zk = OwnZk {
+            child: None,
+            dir,
+            port,
+        };
+        zk.spawn(&classpath);
+        Some(zk)
+    }
+
+    fn spawn(&mut self, classpath: &str) {
+        let child = Command::new("java")
+            .args(["-Xmx128m", "-cp", classpath])
+            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+            .arg(self.dir.join("zoo.cfg"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "zookeeper did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.stop();
+        let classpath = std::env::var("BURROW_TEST_ZK_CLASSPATH").unwrap();
+        self.spawn(&classpath);
+    }
+}
+
+impl Drop for OwnZk {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Every role an election goes through, with when.
+fn record(mut rx: tokio::sync::watch::Receiver<Role>) -> Arc<Mutex<Vec<(Instant, Role)>>> {
+    let log = Arc::new(Mutex::new(vec![(Instant::now(), *rx.borrow())]));
+    let out = log.clone();
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let r = *rx.borrow_and_update();
+            log.lock().unwrap().push((Instant::now(), r));
+        }
+    });
+    out
+}
+
+fn current(log: &Arc<Mutex<Vec<(Instant, Role)>>>) -> Role {
+    log.lock().unwrap().last().map(|x| x.1).unwrap()
+}
+
+async fn wait_for(what: &str, secs: u64, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_path_is_created_with_every_missing_prefix() {
+    let Some(addr) = shared_zk() else { return };
+    let client = burrow_zk::connect(&settings(&addr, 6000)).await.unwrap();
+    let base = unique("paths");
+    // The first prefix exists; Burrow stopped there (decision 16).
+    client
+        .create(&base, &[], &zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()))
+        .await
+        .unwrap();
+    let deep = format!("{base}/b/c/d");
+    ensure_path(&client, &deep).await.unwrap();
+    assert!(client.check_stat(&deep).await.unwrap().is_some());
+    // Idempotent.
+    ensure_path(&client, &deep).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_leader_handover_and_no_leftover_lock_nodes() {
+    let Some(addr) = shared_zk() else { return };
+    let root = unique("election");
+    let mut contenders: Vec<_> = (0..3)
+        .map(|_| {
+            let e = leader::start(settings(&addr, 2000), root.clone());
+            let log = record(e.role());
+            (e, log)
+        })
+        .collect();
+    let client = burrow_zk::connect(&settings(&addr, 6000)).await.unwrap();
+    let dir = format!("{root}/notifier");
+    while !contenders.is_empty() {
+        let leaders = |c: &[(leader::Leadership, Arc<Mutex<Vec<(Instant, Role)>>>)]| {
+            c.iter().filter(|(_, l)| current(l) == Role::Leader).count()
+        };
+        wait_for("a leader", 10, || leaders(&contenders) == 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(leaders(&contenders), 1, "exactly one leader");
+        let nodes = client.get_children(&dir).await.unwrap().0;
+        assert_eq!(nodes.len(), contenders.len(), "one lock node per contender: {nodes:?}");
+        assert!(nodes.iter().all(|n| n.starts_with("_c_") && n.contains("-lock-")), "{nodes:?}");
+        // The leader leaves; its node goes with it and the next one takes over.
+        let i = contenders
+            .iter()
+            .position(|(_, l)| current(l) == Role::Leader)
+            .unwrap();
+        let (e, _) = contenders.remove(i);
+        let t = Instant::now();
+        e.stop().await;
+        if !contenders.is_empty() {
+            wait_for("a new leader", 10, || leaders(&contenders) == 1).await;
+            eprintln!("handover after a clean stop: {:?}", t.elapsed());
+        }
+    }
+    assert!(client.get_children(&dir).await.unwrap().0.is_empty(), "no lock node left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zookeeper_restart_keeps_the_same_leader() {
+    let Some(mut zk) = OwnZk::start() else { return };
+    let addr = zk.addr();
+    let a = leader::start(settings(&addr, 6000), "/burrow".into());
+    let la = record(a.role());
+    wait_for("a leads", 10, || current(&la) == Role::Leader).await;
+    let b = leader::start(settings(&addr, 6000), "/burrow".into());
+    let lb = record(b.role());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    zk.restart();
+    // The sessions survive a restart shorter than their timeout: a resumes, b never leads.
+    wait_for("a leads again", 15, || {
+        let log = la.lock().unwrap();
+        log.iter().any(|x| x.1 == Role::Paused) && log.last().map(|x| x.1) == Some(Role::Leader)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        lb.lock().unwrap().iter().all(|x| x.1 != Role::Leader),
+        "b never led: {:?}",
+        lb.lock().unwrap().iter().map(|x| x.1).collect::<Vec<_>>()
+    );
+    a.stop().await;
+    wait_for("b takes over", 10, || current(&lb) == Role::Leader).await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_zk_reads_offsets_owners_and_new_groups() {
+    let Some(addr) = shared_zk() else { return };
+    let chroot = unique("kafka");
+    let base = format!("{chroot}/consumers");
+    let client = burrow_zk::connect(&settings(&addr, 6000)).await.unwrap();
+    let put = |path: String, data: &'static str| {
+        let client = client.clone();
+        async move {
+            let parent = path.rsplit_once('/').unwrap().0.to_string();
+            ensure_path(&client, &parent).await.unwrap();
+            let opts = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+            match client.create(&path, data.as_bytes(), &opts).await {
+                Ok(_) => {}
+                Err(zk::Error::NodeExists) => {
+                    client.set_data(&path, data.as_bytes(), None).await.unwrap();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    // Partitions 3 and 7 only (decision 17), an owner, an unparseable offset, a denied group.
+    put(format!("{base}/old/offsets/t/3"), "42").await;
+    put(format!("{base}/old/offsets/t/7"), "40").await;
+    put(format!("{base}/old/owners/t/3"), "old_host-1").await;
+    put(format!("{base}/old/offsets/t/0"), "not-a-number").await;
+    put(format!("{base}/storm-x/offsets/t/0"), "1").await;
+
+    let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+    for p in 0..8 {
+        let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+            cluster: "local".into(),
+            topic: "t".into(),
+            partition: p,
+            partition_count: 8,
+            offset: 50,
+            timestamp: 0,
+        });
+    }
+    let metrics = ZkConsumerMetrics::unregistered().unwrap();
+    let handle = kafka_zk::start(
+        ZkConsumerSettings {
+            name: "zk".into(),
+            cluster: "local".into(),
+            zk: settings(&addr, 6000),
+            base_path: base.clone(),
+            filter: GroupFilter::new("", "^storm-", "consumer.zk").unwrap(),
+        },
+        storage.clone(),
+        metrics.clone(),
+    );
+    let mut ready = handle.ready();
+    tokio::time::timeout(Duration::from_secs(10), ready.wait_for(|r| *r))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    let offsets = |group: &str| -> Vec<(i32, Vec<i64>, String)> {
+        let Some(topics) = storage.fetch_consumer(now(), "local", group) else {
+            return Vec::new();
+        };
+        topics
+            .get("t")
+            .map(|ps| {
+                ps.iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.offsets.iter().flatten().next().is_some())
+                    .map(|(i, p)| {
+                        (
+                            i as i32,
+                            p.offsets.iter().flatten().map(|o| o.offset).collect(),
+                            p.owner.clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let got = offsets("old");
+    assert_eq!(
+        got,
+        vec![
+            (3, vec![42], "old_host-1".to_string()),
+            (7, vec![40], String::new())
+        ]
+    );
+    assert!(offsets("storm-x").is_empty(), "denylisted");
+    assert_eq!(
+        metrics.skipped.with_label_values(&["zk", "unparseable"]).get(),
+        1
+    );
+    // A new commit, then a group that appears later: both followed by the watch.
+    put(format!("{base}/old/offsets/t/3"), "45").await;
+    put(format!("{base}/new/offsets/t/1"), "7").await;
+    wait_for("the new commit and group", 10, || {
+        offsets("old").first().map(|x| x.1.clone()) == Some(vec![42, 45])
+            && offsets("new") == vec![(1, vec![7], String::new())]
+    })
+    .await;
+    // Timestamp = the node's mtime, order = its mzxid.
+    let (_, stat) = client
+        .get_data(&format!("{base}/old/offsets/t/3"))
+        .await
+        .unwrap();
+    let topics = storage.fetch_consumer(now(), "local", "old").unwrap();
+    let last = topics["t"][3].offsets.iter().flatten().last().copied().unwrap();
+    assert_eq!((last.timestamp, last.order), (stat.mtime, stat.mzxid));
+    handle.stop().await;
+}
