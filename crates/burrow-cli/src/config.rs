@@ -221,7 +221,7 @@ impl Default for Logging {
     }
 }
 
-/// `[zookeeper]` (used by notifiers, issue 7).
+/// `[zookeeper]`: notifier leader election among instances (only with notifiers).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Zookeeper {
@@ -684,15 +684,14 @@ impl Config {
                     zk.timeout
                 );
             }
-            if !zk.root_path.starts_with('/')
-                || (zk.root_path.len() > 1 && zk.root_path.ends_with('/'))
-            {
-                bail!(
-                    "zookeeper.root-path: {:?} is not an absolute ZooKeeper path",
-                    zk.root_path
-                );
+            if zk.servers.is_empty() {
+                bail!("zookeeper.servers: required (host:port list)");
             }
+            burrow_zk::validate_path("zookeeper.root-path", &zk.root_path)?;
             self.check_tls_ref("zookeeper.tls", &zk.tls)?;
+            if !zk.tls.is_empty() {
+                bail!("zookeeper.tls: TLS to ZooKeeper is not supported by burrow-rs yet; remove the key to connect in plain text");
+            }
         }
         for (name, p) in &self.client_profiles {
             self.check_tls_ref(&format!("client-profile.{name}.tls"), &p.tls)?;
@@ -770,11 +769,17 @@ impl Config {
                 if c.backfill_earliest && !c.start_latest {
                     bail!("{key}.backfill-earliest: only meaningful with start-latest = true");
                 }
-            } else if c.zookeeper_timeout <= 0 {
-                bail!(
-                    "{key}.zookeeper-timeout: must be at least 1 second, got {}",
-                    c.zookeeper_timeout
-                );
+            } else {
+                if c.zookeeper_timeout <= 0 {
+                    bail!(
+                        "{key}.zookeeper-timeout: must be at least 1 second, got {}",
+                        c.zookeeper_timeout
+                    );
+                }
+                burrow_zk::validate_path(
+                    &format!("{key}.zookeeper-path"),
+                    &format!("{}/consumers", c.zookeeper_path),
+                )?;
             }
         }
         for (name, h) in &self.httpservers {

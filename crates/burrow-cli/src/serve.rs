@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::{error, info, warn};
+use tracing::{error, info};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{filter::LevelFilter, reload, Layer, Registry};
@@ -355,6 +355,7 @@ async fn serve(
     ))?;
     let metrics = IngestMetrics::new(&health)?;
     let notify_metrics = burrow_notify::NotifyMetrics::new(&health)?;
+    let zk_registry = health.clone();
     let exporter = Arc::new(MetricsExporter::new(
         storage.clone(),
         evaluator.clone(),
@@ -430,9 +431,29 @@ async fn serve(
         clusters.push(cluster::start(settings, storage.clone(), metrics.clone()));
     }
     let mut consumers = Vec::new();
+    let mut zk_consumers = Vec::new();
+    let mut zk_ready = Vec::new();
+    let zk_metrics = burrow_zk::kafka_zk::ZkConsumerMetrics::new(&zk_registry)?;
     for ((name, c), client) in config.consumers.iter().zip(consumer_clients) {
-        if c.class_name != "kafka" {
-            warn!(consumer = %name, class = %c.class_name, "the kafka_zk consumer class is not implemented yet in burrow-rs; this module is configured but reads nothing");
+        if c.class_name == "kafka_zk" {
+            let settings = burrow_zk::kafka_zk::ZkConsumerSettings {
+                name: name.clone(),
+                cluster: c.cluster.clone(),
+                zk: burrow_zk::ZkSettings {
+                    servers: c.servers.clone(),
+                    session_timeout: Duration::from_secs(c.zookeeper_timeout as u64),
+                },
+                base_path: format!("{}/consumers", c.zookeeper_path),
+                filter: GroupFilter::new(
+                    &c.group_allowlist,
+                    &c.group_denylist,
+                    &format!("consumer.{name}"),
+                )?,
+            };
+            info!(consumer = %name, path = %settings.base_path, "starting kafka_zk consumer module");
+            let h = burrow_zk::kafka_zk::start(settings, storage.clone(), zk_metrics.clone());
+            zk_ready.push(h.ready());
+            zk_consumers.push(h);
             continue;
         }
         let Some(cluster) = clusters.iter().find(|h| h.name() == c.cluster) else {
@@ -464,6 +485,7 @@ async fn serve(
     let (ready_tx, ready_rx) = watch::channel(false);
     let ready_task = {
         let mut flags: Vec<watch::Receiver<bool>> = consumers.iter().map(|c| c.ready()).collect();
+        flags.extend(zk_ready);
         let readiness = readiness.clone();
         tokio::spawn(async move {
             for f in &mut flags {
@@ -484,8 +506,23 @@ async fn serve(
             info!(notifier = %m.name, interval = m.policy.interval, threshold = m.policy.threshold, "starting notifier module");
             c = c.module(m);
         }
-        let (_role_tx, role_rx) = watch::channel(burrow_notify::Role::Leader);
-        Some((c.start(ready_rx, role_rx), _role_tx))
+        // Several instances elect one sender through ZooKeeper; without a [zookeeper] section
+        // this instance is the only one and always sends (decision 20).
+        let (fixed_tx, fixed_rx) = watch::channel(burrow_notify::Role::Leader);
+        let (election, role) = match &config.zookeeper {
+            Some(zk) => {
+                let settings = burrow_zk::ZkSettings {
+                    servers: zk.servers.clone(),
+                    session_timeout: Duration::from_secs(zk.timeout as u64),
+                };
+                info!(servers = %zk.servers.join(","), root = %zk.root_path, "joining the notifier leader election");
+                let e = burrow_zk::leader::start(settings, zk.root_path.clone());
+                let role = e.role();
+                (Some(e), role)
+            }
+            None => (None, fixed_rx),
+        };
+        Some((c.start(ready_rx, role), election, fixed_tx))
     };
 
     info!("Started Burrow");
@@ -502,8 +539,14 @@ async fn serve(
     };
     info!(signal, "shutting down");
     ready_task.abort();
-    if let Some((c, _leader)) = coordinator {
+    if let Some((c, election, _fixed)) = coordinator {
         c.stop(Duration::from_secs(5)).await;
+        if let Some(e) = election {
+            e.stop().await;
+        }
+    }
+    for z in zk_consumers {
+        z.stop().await;
     }
     for c in consumers {
         c.stop().await;

@@ -162,7 +162,8 @@ impl Coordinator {
         self
     }
 
-    /// How often the list of clusters and groups is refreshed (Burrow: 60 s).
+    /// How often the list of clusters and groups is refreshed at most (Burrow: 60 s); it is also
+    /// refreshed at least once per notifier interval.
     pub fn refresh_every(mut self, every: Duration) -> Self {
         self.refresh = every.max(Duration::from_millis(100));
         self
@@ -307,7 +308,14 @@ impl Loop {
         // Burrow scans every millisecond; a tenth of the interval (at most 1 s) keeps each group
         // within 10 % of its interval at a fraction of the wakeups.
         let tick = Duration::from_millis((interval as u64 / 10).clamp(10, 1000));
-        let mut refresh = tokio::time::interval(self.refresh);
+        // Burrow refreshes the group list every 60 s whatever the interval; a new group then
+        // waits up to a minute for its first evaluation. Refreshing at least once per interval
+        // keeps that within one interval.
+        let every = self
+            .refresh
+            .min(Duration::from_millis(interval as u64))
+            .max(Duration::from_millis(100));
+        let mut refresh = tokio::time::interval(every);
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         info!(
@@ -351,7 +359,9 @@ impl Loop {
                 }
                 info!("notifier role: leader (sending notifications)");
             }
-            Role::Paused => info!("notifier role: paused (holding notifications until the election is back)"),
+            Role::Paused => {
+                info!("notifier role: paused (holding notifications until the election is back)")
+            }
             Role::Follower => {
                 self.pending.clear();
                 info!("notifier role: follower (another instance sends notifications)");

@@ -60,7 +60,7 @@ impl NotifyMetrics {
             )?,
             leader: prometheus::IntGauge::new(
                 "burrow_notifier_leader",
-                "1 while this instance sends notifications (the ZooKeeper lock holder, or a single instance)",
+                "Whether this instance sends notifications: the ZooKeeper lock holder, or a single instance",
             )?,
         })
     }

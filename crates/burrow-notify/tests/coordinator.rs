@@ -144,14 +144,25 @@ async fn a_follower_sends_nothing_and_taking_over_repeats_nothing() {
     let h = start(lagging(1), n.clone(), &metrics, role);
     wait_until("an evaluation", || metrics.evaluations.get() >= 1).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "a follower sends nothing");
+    assert_eq!(
+        n.calls.load(Ordering::SeqCst),
+        0,
+        "a follower sends nothing"
+    );
     assert_eq!(metrics.leader.get(), 0);
     // Taking over: the leader sent the open notification already (send-interval 3600 s).
     role_tx.send(Role::Leader).unwrap();
     wait_until("the leader gauge", || metrics.leader.get() == 1).await;
     let before = metrics.evaluations.get();
-    wait_until("more evaluations", || metrics.evaluations.get() >= before + 2).await;
-    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "no repeat after taking over");
+    wait_until("more evaluations", || {
+        metrics.evaluations.get() >= before + 2
+    })
+    .await;
+    assert_eq!(
+        n.calls.load(Ordering::SeqCst),
+        0,
+        "no repeat after taking over"
+    );
     h.stop(Duration::from_secs(1)).await;
 }
 
@@ -165,7 +176,10 @@ async fn a_paused_leader_sends_what_fell_due_when_it_resumes() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(n.calls.load(Ordering::SeqCst), 0, "held while paused");
     role_tx.send(Role::Leader).unwrap();
-    wait_until("the held notifications", || n.ok.load(Ordering::SeqCst) == 3).await;
+    wait_until("the held notifications", || {
+        n.ok.load(Ordering::SeqCst) == 3
+    })
+    .await;
     // Held ones are sent once: no repeat on later evaluations.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(n.calls.load(Ordering::SeqCst), 3);

@@ -168,11 +168,7 @@ impl Reader {
         loop {
             let event = watcher.changed().await;
             match event.event_type {
-                zk::EventType::Session => {
-                    if event.session_state.is_terminated() {
-                        return Ok(());
-                    }
-                }
+                zk::EventType::Session if event.session_state.is_terminated() => return Ok(()),
                 zk::EventType::NodeCreated | zk::EventType::NodeDataChanged => {
                     if let Err(e) = self.read_subtree(&client, &event.path).await {
                         debug!(consumer = %self.settings.name, path = %event.path, error = %e, "kafka_zk: read failed");

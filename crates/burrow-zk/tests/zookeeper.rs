@@ -52,7 +52,9 @@ impl OwnZk {
     fn start() -> Option<OwnZk> {
         let classpath = match std::env::var("BURROW_TEST_ZK_CLASSPATH") {
             Ok(c) => c,
-            _ if std::env::var_os("CI").is_some() => panic!("BURROW_TEST_ZK_CLASSPATH not set in CI"),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!("BURROW_TEST_ZK_CLASSPATH not set in CI")
+            }
             _ => return None,
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -121,8 +123,11 @@ impl Drop for OwnZk {
     }
 }
 
+/// The roles an election went through, with when.
+type RoleLog = Arc<Mutex<Vec<(Instant, Role)>>>;
+
 /// Every role an election goes through, with when.
-fn record(mut rx: tokio::sync::watch::Receiver<Role>) -> Arc<Mutex<Vec<(Instant, Role)>>> {
+fn record(mut rx: tokio::sync::watch::Receiver<Role>) -> RoleLog {
     let log = Arc::new(Mutex::new(vec![(Instant::now(), *rx.borrow())]));
     let out = log.clone();
     tokio::spawn(async move {
@@ -134,7 +139,7 @@ fn record(mut rx: tokio::sync::watch::Receiver<Role>) -> Arc<Mutex<Vec<(Instant,
     out
 }
 
-fn current(log: &Arc<Mutex<Vec<(Instant, Role)>>>) -> Role {
+fn current(log: &RoleLog) -> Role {
     log.lock().unwrap().last().map(|x| x.1).unwrap()
 }
 
@@ -153,7 +158,11 @@ async fn root_path_is_created_with_every_missing_prefix() {
     let base = unique("paths");
     // The first prefix exists; Burrow stopped there (decision 16).
     client
-        .create(&base, &[], &zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()))
+        .create(
+            &base,
+            &[],
+            &zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()),
+        )
         .await
         .unwrap();
     let deep = format!("{base}/b/c/d");
@@ -177,15 +186,24 @@ async fn one_leader_handover_and_no_leftover_lock_nodes() {
     let client = burrow_zk::connect(&settings(&addr, 6000)).await.unwrap();
     let dir = format!("{root}/notifier");
     while !contenders.is_empty() {
-        let leaders = |c: &[(leader::Leadership, Arc<Mutex<Vec<(Instant, Role)>>>)]| {
+        let leaders = |c: &[(leader::Leadership, RoleLog)]| {
             c.iter().filter(|(_, l)| current(l) == Role::Leader).count()
         };
         wait_for("a leader", 10, || leaders(&contenders) == 1).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(leaders(&contenders), 1, "exactly one leader");
         let nodes = client.get_children(&dir).await.unwrap().0;
-        assert_eq!(nodes.len(), contenders.len(), "one lock node per contender: {nodes:?}");
-        assert!(nodes.iter().all(|n| n.starts_with("_c_") && n.contains("-lock-")), "{nodes:?}");
+        assert_eq!(
+            nodes.len(),
+            contenders.len(),
+            "one lock node per contender: {nodes:?}"
+        );
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n.starts_with("_c_") && n.contains("-lock-")),
+            "{nodes:?}"
+        );
         // The leader leaves; its node goes with it and the next one takes over.
         let i = contenders
             .iter()
@@ -199,7 +217,10 @@ async fn one_leader_handover_and_no_leftover_lock_nodes() {
             eprintln!("handover after a clean stop: {:?}", t.elapsed());
         }
     }
-    assert!(client.get_children(&dir).await.unwrap().0.is_empty(), "no lock node left");
+    assert!(
+        client.get_children(&dir).await.unwrap().0.is_empty(),
+        "no lock node left"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,7 +344,10 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
     );
     assert!(offsets("storm-x").is_empty(), "denylisted");
     assert_eq!(
-        metrics.skipped.with_label_values(&["zk", "unparseable"]).get(),
+        metrics
+            .skipped
+            .with_label_values(&["zk", "unparseable"])
+            .get(),
         1
     );
     // A new commit, then a group that appears later: both followed by the watch.
@@ -340,7 +364,13 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
         .await
         .unwrap();
     let topics = storage.fetch_consumer(now(), "local", "old").unwrap();
-    let last = topics["t"][3].offsets.iter().flatten().last().copied().unwrap();
+    let last = topics["t"][3]
+        .offsets
+        .iter()
+        .flatten()
+        .last()
+        .copied()
+        .unwrap();
     assert_eq!((last.timestamp, last.order), (stat.mtime, stat.mzxid));
     handle.stop().await;
 }

@@ -1,10 +1,12 @@
 //! Shared by the broker tests of this crate.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -297,5 +299,173 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// One request as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: String,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A webhook receiver: records every request; answers 500 to the first `fail_first`, 200 after.
+pub fn receiver(fail_first: usize) -> (u16, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let out = seen.clone();
+    std::thread::spawn(move || {
+        let mut answered = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() || line.is_empty() {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_string();
+            let path = parts.next().unwrap_or_default().to_string();
+            let mut headers = Vec::new();
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    headers.push((k.to_string(), v.trim().to_string()));
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let status = if answered < fail_first {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            answered += 1;
+            seen.lock().unwrap().push(Seen {
+                method,
+                path,
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (port, out)
+}
+
+/// A ZooKeeper of the test's own (Debian's package; `BURROW_TEST_ZK_CLASSPATH`), so that it can
+/// be stopped and restarted on the same data.
+pub struct OwnZk {
+    child: Option<Child>,
+    dir: PathBuf,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl OwnZk {
+    /// Starts one, or `None` when ZooKeeper is not installed (an error in CI).
+    pub fn start() -> Option<OwnZk> {
+        if std::env::var("BURROW_TEST_ZK_CLASSPATH").is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "BURROW_TEST_ZK_CLASSPATH is not set in CI"
+            );
+            eprintln!(
+                "skipping: BURROW_TEST_ZK_CLASSPATH not set (scripts/test-services.sh start)"
+            );
+            return None;
+        }
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("burrow-ownzk-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(
+            dir.join("zoo.cfg"),
+            format!(
+                "tickTime=500\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nminSessionTimeout=1000\nmaxSessionTimeout=60000\nadmin.enableServer=false\n",
+                dir.join("data").display()
+            ),
+        )
+        .unwrap();
+        let mut zk = OwnZk {
+            child: None,
+            dir,
+            port,
+        };
+        zk.spawn();
+        Some(zk)
+    }
+
+    fn spawn(&mut self) {
+        let classpath = std::env::var("BURROW_TEST_ZK_CLASSPATH").unwrap();
+        let child = Command::new("java")
+            .args(["-Xmx128m", "-cp", &classpath])
+            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+            .arg(self.dir.join("zoo.cfg"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "zookeeper did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `127.0.0.1:port`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it, waits `down`, and starts it again on the same data; returns how long it was
+    /// away.
+    pub fn restart(&mut self, down: Duration) -> Duration {
+        let t = Instant::now();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        std::thread::sleep(down);
+        self.spawn();
+        t.elapsed()
+    }
+}
+
+impl Drop for OwnZk {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
