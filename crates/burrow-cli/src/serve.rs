@@ -451,7 +451,15 @@ async fn serve(
                 )?,
             };
             info!(consumer = %name, path = %settings.base_path, "starting kafka_zk consumer module");
-            let h = burrow_zk::kafka_zk::start(settings, storage.clone(), zk_metrics.clone());
+            let Some(cluster) = clusters.iter().find(|h| h.name() == c.cluster) else {
+                bail!("consumer.{name}.cluster: no cluster module {}", c.cluster);
+            };
+            let h = burrow_zk::kafka_zk::start(
+                settings,
+                storage.clone(),
+                zk_metrics.clone(),
+                cluster.first_round(),
+            );
             zk_ready.push(h.ready());
             zk_consumers.push(h);
             continue;

@@ -106,10 +106,15 @@ async fn dump_offsets_prints_what_was_written() {
             "{name}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let lines: Vec<Value> = String::from_utf8(out.stdout)
+        let all: Vec<Value> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // Earlier runs on the same broker left their broken records in this partition too.
+        let broken = all.iter().filter(|v| v.get("error").is_some()).count();
+        let lines: Vec<Value> = all
+            .into_iter()
             .filter(|v: &Value| v["offset"].as_i64().unwrap() >= start)
             .collect();
         assert_eq!(lines.len(), 3, "{name}: {lines:?}");
@@ -136,7 +141,11 @@ async fn dump_offsets_prints_what_was_written() {
         );
         assert_eq!(lines[2]["key_hex"], "0001000978", "{name}: {:?}", lines[2]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("errors=1"), "{name}: {stderr}");
+        assert!(broken >= 1, "{name}");
+        assert!(
+            stderr.contains(&format!("errors={broken}")),
+            "{name}: {stderr}"
+        );
     }
 }
 

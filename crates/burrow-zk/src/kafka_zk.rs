@@ -10,11 +10,12 @@
 //! (decision 17: Burrow assumed `0..N-1`). Nothing is deleted from storage here: groups removed
 //! from ZooKeeper stop updating and expire, as in Burrow.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use burrow_core::{ConsumerOffsetEvent, ConsumerOwnerEvent};
-use burrow_storage::{GroupFilter, Outcome, Storage};
+use burrow_storage::{DropReason, GroupFilter, Outcome, Storage};
 use prometheus::{IntCounterVec, Opts, Registry};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -98,11 +99,14 @@ impl ZkConsumerHandle {
     }
 }
 
-/// Starts the module.
+/// Starts the module. It reads nothing before `cluster_ready` is true (the cluster module's
+/// first round of broker offsets is stored), so that commits are not dropped for want of them
+/// (decision 6).
 pub fn start(
     settings: ZkConsumerSettings,
     storage: Arc<Storage>,
     metrics: ZkConsumerMetrics,
+    mut cluster_ready: watch::Receiver<bool>,
 ) -> ZkConsumerHandle {
     let (ready_tx, ready) = watch::channel(false);
     let (stop, stop_rx) = watch::channel(false);
@@ -110,8 +114,12 @@ pub fn start(
         settings,
         storage,
         metrics,
+        retry: Mutex::new(BTreeMap::new()),
     };
-    let task = tokio::spawn(reader.run(ready_tx, stop_rx));
+    let task = tokio::spawn(async move {
+        let _ = cluster_ready.wait_for(|r| *r).await;
+        reader.run(ready_tx, stop_rx).await;
+    });
     ZkConsumerHandle { ready, stop, task }
 }
 
@@ -119,6 +127,10 @@ struct Reader {
     settings: ZkConsumerSettings,
     storage: Arc<Storage>,
     metrics: ZkConsumerMetrics,
+    /// Offset nodes whose commit was dropped because the broker offsets of its topic are not
+    /// known yet (a topic newer than the last metadata refresh): read again every 2 s, for up to
+    /// a minute (a topic that never gets broker offsets was deleted).
+    retry: Mutex<BTreeMap<String, u32>>,
 }
 
 fn now_ms() -> i64 {
@@ -165,8 +177,27 @@ impl Reader {
         self.read_subtree(&client, base).await?;
         info!(consumer = %self.settings.name, path = base, "kafka_zk: tree read; following changes");
         let _ = ready.send(true);
+        let mut retry_tick = tokio::time::interval(Duration::from_secs(2));
         loop {
-            let event = watcher.changed().await;
+            let event = tokio::select! {
+                e = watcher.changed() => e,
+                _ = retry_tick.tick() => {
+                    let paths = std::mem::take(&mut *self.retry.lock().unwrap_or_else(|e| e.into_inner()));
+                    for (p, tries) in paths {
+                        if tries >= 30 {
+                            continue;
+                        }
+                        self.retry
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(p.clone(), tries + 1);
+                        if let Err(e) = self.read_subtree(&client, &p).await {
+                            debug!(consumer = %self.settings.name, path = %p, error = %e, "kafka_zk: read failed");
+                        }
+                    }
+                    continue;
+                }
+            };
             match event.event_type {
                 zk::EventType::Session if event.session_state.is_terminated() => return Ok(()),
                 zk::EventType::NodeCreated | zk::EventType::NodeDataChanged => {
@@ -280,6 +311,23 @@ impl Reader {
         );
         if let Outcome::Dropped(r) = outcome {
             self.skipped(r.as_str());
+            if matches!(
+                r,
+                DropReason::UnknownTopic
+                    | DropReason::UnknownPartition
+                    | DropReason::NoBrokerOffset
+            ) {
+                self.retry
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(path.clone())
+                    .or_insert(0);
+            }
+        } else {
+            self.retry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&path);
         }
         self.read_owner(client, group, topic, &partition.to_string())
             .await

@@ -68,11 +68,9 @@ async fn run(
     let mut backoff = Duration::from_millis(100);
     loop {
         let _ = leader.send(Role::Follower);
-        let mut inner = stop.clone();
-        let attempt = tokio::select! {
-            r = session(&settings, &root_path, &dir, &leader, &mut inner) => r,
-            _ = stop.wait_for(|s| *s) => Ok(Ended::Stopped),
-        };
+        // The session watches `stop` itself at every wait, so that a leader deletes its node
+        // before returning.
+        let attempt = session(&settings, &root_path, &dir, &leader, &mut stop).await;
         match attempt {
             Ok(Ended::Stopped) => {
                 let _ = leader.send(Role::Follower);
@@ -99,7 +97,10 @@ async fn session(
     leader: &watch::Sender<Role>,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Ended, ZkError> {
-    let client = connect(settings).await?;
+    let client = tokio::select! {
+        c = connect(settings) => c?,
+        _ = async { let _ = stop.wait_for(|s| *s).await; } => return Ok(Ended::Stopped),
+    };
     ensure_path(&client, root_path).await?;
     let mut state = client.state_watcher();
     let prefix = zk::LockPrefix::new_curator(dir, "lock-")
@@ -114,7 +115,7 @@ async fn session(
             warn!(state = ?s, "zookeeper session lost while waiting for the notifier lock");
             return Ok(Ended::SessionLost);
         }
-        _ = stop.wait_for(|s| *s) => return Ok(Ended::Stopped),
+        _ = async { let _ = stop.wait_for(|s| *s).await; } => return Ok(Ended::Stopped),
     };
     info!(lock = lock.lock_path(), session = %client.session_id(), "notifier leader: this instance sends notifications");
     let _ = leader.send(Role::Leader);

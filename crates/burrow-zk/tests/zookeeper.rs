@@ -178,7 +178,7 @@ async fn one_leader_handover_and_no_leftover_lock_nodes() {
     let root = unique("election");
     let mut contenders: Vec<_> = (0..3)
         .map(|_| {
-            let e = leader::start(settings(&addr, 2000), root.clone());
+            let e = leader::start(settings(&addr, 6000), root.clone());
             let log = record(e.role());
             (e, log)
         })
@@ -278,6 +278,8 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
     put(format!("{base}/old/owners/t/3"), "old_host-1").await;
     put(format!("{base}/old/offsets/t/0"), "not-a-number").await;
     put(format!("{base}/storm-x/offsets/t/0"), "1").await;
+    // A topic without broker offsets yet: dropped at first, read again once they are known.
+    put(format!("{base}/old/offsets/late/0"), "5").await;
 
     let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
     for p in 0..8 {
@@ -301,6 +303,7 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
         },
         storage.clone(),
         metrics.clone(),
+        tokio::sync::watch::channel(true).1,
     );
     let mut ready = handle.ready();
     tokio::time::timeout(Duration::from_secs(10), ready.wait_for(|r| *r))
@@ -356,6 +359,25 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
     wait_for("the new commit and group", 10, || {
         offsets("old").first().map(|x| x.1.clone()) == Some(vec![42, 45])
             && offsets("new") == vec![(1, vec![7], String::new())]
+    })
+    .await;
+    assert!(!storage
+        .fetch_consumer(now(), "local", "old")
+        .unwrap()
+        .contains_key("late"));
+    let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+        cluster: "local".into(),
+        topic: "late".into(),
+        partition: 0,
+        partition_count: 1,
+        offset: 9,
+        timestamp: 0,
+    });
+    wait_for("the late topic's commit", 10, || {
+        storage
+            .fetch_consumer(now(), "local", "old")
+            .and_then(|t| t.get("late").map(|p| p[0].current_lag))
+            == Some(4)
     })
     .await;
     // Timestamp = the node's mtime, order = its mzxid.
