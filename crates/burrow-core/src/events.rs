@@ -42,6 +42,41 @@ pub struct ConsumerOffsetEvent {
     pub timestamp: i64,
 }
 
+impl ConsumerOffsetEvent {
+    /// The event as borrowed fields.
+    pub fn as_ref(&self) -> ConsumerOffsetRef<'_> {
+        ConsumerOffsetRef {
+            cluster: &self.cluster,
+            group: &self.group,
+            topic: &self.topic,
+            partition: self.partition,
+            offset: self.offset,
+            order: self.order,
+            timestamp: self.timestamp,
+        }
+    }
+}
+
+/// A [`ConsumerOffsetEvent`] that borrows its names: what an ingest path that decodes records
+/// in place writes, without allocating per commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerOffsetRef<'a> {
+    /// Cluster name.
+    pub cluster: &'a str,
+    /// Group name.
+    pub group: &'a str,
+    /// Topic name.
+    pub topic: &'a str,
+    /// Partition id.
+    pub partition: i32,
+    /// Committed offset.
+    pub offset: i64,
+    /// Ordering key.
+    pub order: i64,
+    /// Commit timestamp (ms).
+    pub timestamp: i64,
+}
+
 /// The owner of a group partition, from group metadata (Burrow's `SetConsumerOwner`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,8 +15,9 @@ mod offsets;
 mod status;
 
 pub use events::{
-    BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOwnerEvent, DeleteGroupEvent,
-    DeleteTopicEvent, OffsetTombstoneEvent, StorageEvent, TimedEvent,
+    BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOffsetRef,
+    ConsumerOwnerEvent, DeleteGroupEvent, DeleteTopicEvent, OffsetTombstoneEvent, StorageEvent,
+    TimedEvent,
 };
 pub use offsets::{BrokerOffset, ConsumerOffset, ConsumerPartition, ConsumerTopics};
 pub use status::{serialize_go_f32, ConsumerGroupStatus, PartitionStatus, Status};

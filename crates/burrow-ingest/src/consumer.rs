@@ -12,8 +12,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, info, warn};
 
 use burrow_core::{
-    ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOwnerEvent, DeleteGroupEvent,
-    OffsetTombstoneEvent,
+    ClearOwnersEvent, ConsumerOffsetRef, ConsumerOwnerEvent, DeleteGroupEvent, OffsetTombstoneEvent,
 };
 use burrow_kafka::offsets::{decode_assignment, decode_record, DecodeErrorKind, OffsetsRecord};
 use burrow_kafka::{
@@ -155,12 +154,12 @@ impl Processor {
         // Burrow's own progress as the pseudo-group `burrow-<module>`. Burrow writes it for every
         // record; one write per fetch (its last record) keeps the same end state at a fraction of
         // the cost.
-        let outcome = self.storage.set_consumer_offset(
+        let outcome = self.storage.set_consumer_offset_ref(
             now_ms,
-            &ConsumerOffsetEvent {
-                cluster: self.cluster.clone(),
-                group: self.self_group.clone(),
-                topic: self.offsets_topic.clone(),
+            ConsumerOffsetRef {
+                cluster: &self.cluster,
+                group: &self.self_group,
+                topic: &self.offsets_topic,
                 partition,
                 offset: last.offset + 1,
                 order: last.offset,
@@ -230,12 +229,12 @@ impl Processor {
                         topic: key.topic.to_string(),
                         partition: key.partition,
                     }),
-                    Some(v) => self.storage.set_consumer_offset(
+                    Some(v) => self.storage.set_consumer_offset_ref(
                         now_ms,
-                        &ConsumerOffsetEvent {
-                            cluster: self.cluster.clone(),
-                            group: key.group.to_string(),
-                            topic: key.topic.to_string(),
+                        ConsumerOffsetRef {
+                            cluster: &self.cluster,
+                            group: key.group,
+                            topic: key.topic,
                             partition: key.partition,
                             offset: v.offset,
                             order: rec.offset,
@@ -367,8 +366,6 @@ async fn run(
 ) {
     let gauge = metrics.backlog_ready.with_label_values(&[&settings.name]);
     gauge.set(0);
-    // Decision 6: broker offsets first, so that the backlog's commits are not dropped.
-    let _ = cluster_ready.wait_for(|r| *r).await;
     let client = crate::connect_retrying(
         "consumer",
         &settings.name,
@@ -399,9 +396,14 @@ async fn run(
     };
     info!(consumer = %settings.name, topic = %topic, partitions = partitions.len(), "reading the offsets topic");
     let tps: Vec<(String, i32)> = partitions.iter().map(|p| (topic.clone(), *p)).collect();
-    let ends = offsets(&client, &settings.name, &tps, OffsetSpec::Latest).await;
-    let earliest = offsets(&client, &settings.name, &tps, OffsetSpec::Earliest).await;
+    let (ends, earliest) = tokio::join!(
+        offsets(&client, &settings.name, &tps, OffsetSpec::Latest),
+        offsets(&client, &settings.name, &tps, OffsetSpec::Earliest)
+    );
 
+    // Decision 6: broker offsets first, so that the backlog's commits are not dropped. The
+    // connection, metadata and offsets above were set up meanwhile.
+    let _ = cluster_ready.wait_for(|r| *r).await;
     let backfill = settings.start_latest && settings.backfill_earliest;
     let backlog = Arc::new(Backlog {
         pending: AtomicUsize::new(partitions.len() + 1),
@@ -454,6 +456,48 @@ async fn run(
     while tasks.join_next().await.is_some() {}
 }
 
+/// Below this many records a batch is processed on the calling task.
+const PARALLEL_MIN_RECORDS: usize = 20_000;
+
+/// Processes a batch's partitions on every core: a group's records all live in one partition of
+/// the offsets topic, so partitions can be stored concurrently (storage is concurrent) while the
+/// order within each partition is kept.
+async fn process_parallel(processor: &Arc<Processor>, now: i64, mut parts: Vec<Part>) {
+    let total: usize = parts.iter().map(|p| p.2).sum();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if workers <= 1 || total < PARALLEL_MIN_RECORDS || parts.len() < 2 {
+        for (partition, result, n) in &parts {
+            processor.process(now, *partition, &result.read.records[..*n]);
+        }
+        return;
+    }
+    // Largest first into the lightest bucket.
+    parts.sort_by_key(|p| std::cmp::Reverse(p.2));
+    let mut buckets: Vec<(usize, Vec<Part>)> = (0..workers).map(|_| (0, Vec::new())).collect();
+    for part in parts {
+        if let Some(b) = buckets.iter_mut().min_by_key(|b| b.0) {
+            b.0 += part.2;
+            b.1.push(part);
+        }
+    }
+    let mut set = JoinSet::new();
+    for (_, bucket) in buckets.into_iter().filter(|b| !b.1.is_empty()) {
+        let processor = processor.clone();
+        set.spawn_blocking(move || {
+            for (partition, result, n) in &bucket {
+                processor.process(now, *partition, &result.read.records[..*n]);
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+/// Requests a round of fetches is split into.
+const FETCH_SPLIT: usize = 4;
+
+/// Bytes asked per partition in each fetch.
+const FETCH_PARTITION_BYTES: i32 = 1024 * 1024;
+
 /// Shortest time between two fetches that returned nothing.
 const IDLE_PAUSE: Duration = Duration::from_millis(250);
 
@@ -484,18 +528,19 @@ impl Position {
             stop_at,
             backlog,
         };
-        p.check_backlog(None);
+        if let Some(b) = p.check_backlog(None) {
+            b.done_one();
+        }
         p
     }
 
-    /// Releases the backlog when the position reached its end, or the partition's stable end
-    /// (`stable`, when the broker said it).
-    fn check_backlog(&mut self, stable: Option<i64>) {
+    /// The backlog to release (once what was fetched is processed) when the position reached
+    /// its end, or the partition's stable end (`stable`, when the broker said it).
+    fn check_backlog(&mut self, stable: Option<i64>) -> Option<Arc<Backlog>> {
         if self.offset >= self.backlog_end || stable.is_some_and(|s| self.offset >= s) {
-            if let Some(b) = self.backlog.take() {
-                b.done_one();
-            }
+            return self.backlog.take();
         }
+        None
     }
 
     fn finished(&self) -> bool {
@@ -511,12 +556,43 @@ struct Reader {
     fetch_errors: IntCounter,
 }
 
+/// A partition, its fetch result, and how many of its records to process.
+type Part = (i32, burrow_kafka::FetchResult, usize);
+
+/// What one round of fetches produced, for the processing task.
+struct Batch {
+    now: i64,
+    /// The partitions that returned records.
+    parts: Vec<Part>,
+    /// Backlogs to release once these records are stored.
+    release: Vec<Arc<Backlog>>,
+}
+
 impl Reader {
     /// Reads the partitions until every one is finished (never, for live reading). One Fetch per
-    /// leader broker carries all of its partitions.
-    async fn read(self, mut positions: Vec<Position>) {
+    /// leader broker carries all of its partitions. The next fetch is sent while the previous
+    /// one's records are processed (a task of their own): fetching and storing overlap.
+    async fn read(self, positions: Vec<Position>) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+        let processor = self.processor.clone();
+        let worker = tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                process_parallel(&processor, batch.now, batch.parts).await;
+                for b in batch.release {
+                    b.done_one();
+                }
+            }
+        });
+        self.fetch_loop(positions, tx).await;
+        let _ = worker.await;
+    }
+
+    async fn fetch_loop(&self, mut positions: Vec<Position>, tx: tokio::sync::mpsc::Sender<Batch>) {
+        // 1 MiB per partition: a backlog arrives in several responses, so that processing one
+        // overlaps fetching the next (one response holding the whole backlog would not).
         let opts = FetchOptions {
             isolation: IsolationLevel::ReadCommitted,
+            max_bytes: FETCH_PARTITION_BYTES,
             ..FetchOptions::default()
         };
         let mut failures = 0u32;
@@ -528,70 +604,88 @@ impl Reader {
             let wanted: Vec<(i32, i64)> =
                 positions.iter().map(|p| (p.partition, p.offset)).collect();
             let asked = tokio::time::Instant::now();
-            let results = self.client.fetch_many(&self.topic, &wanted, opts).await;
-            let now = now_ms();
+            // The partitions in a few requests at once: the first answers are processed while
+            // the others are still being fetched (a broker may return a whole backlog in one
+            // response, whatever the byte limits).
+            let per_request = wanted.len().div_ceil(FETCH_SPLIT).max(1);
+            let mut requests = JoinSet::new();
+            for chunk in wanted.chunks(per_request) {
+                let (client, topic, chunk) =
+                    (self.client.clone(), self.topic.clone(), chunk.to_vec());
+                requests.spawn(async move { client.fetch_many(&topic, &chunk, opts).await });
+            }
             let (mut got, mut refresh, mut failed) = (false, false, None);
-            for (partition, result) in results {
-                let Some(pos) = positions.iter_mut().find(|p| p.partition == partition) else {
-                    continue;
+            while let Some(joined) = requests.join_next().await {
+                let Ok(results) = joined else { continue };
+                let mut batch = Batch {
+                    now: now_ms(),
+                    parts: Vec::new(),
+                    release: Vec::new(),
                 };
-                match result {
-                    Ok(r) => {
-                        let records: &[FetchedRecord] = match pos.stop_at {
-                            Some(s) => {
-                                let n = r.read.records.partition_point(|rec| rec.offset < s);
-                                &r.read.records[..n]
+                for (partition, result) in results {
+                    let Some(pos) = positions.iter_mut().find(|p| p.partition == partition) else {
+                        continue;
+                    };
+                    match result {
+                        Ok(r) => {
+                            let n = match pos.stop_at {
+                                Some(s) => r.read.records.partition_point(|rec| rec.offset < s),
+                                None => r.read.records.len(),
+                            };
+                            got |= n > 0;
+                            let next = r.read.next_offset;
+                            let (stable_lso, hwm) = (r.last_stable_offset, r.high_watermark);
+                            if n > 0 {
+                                batch.parts.push((partition, r, n));
                             }
-                            None => &r.read.records,
-                        };
-                        got |= !records.is_empty();
-                        self.processor.process(now, partition, records);
-                        match r.read.next_offset {
-                            Some(n) if n > pos.offset => {
-                                pos.offset = n;
-                                pos.check_backlog(None);
-                            }
-                            _ => {
-                                // Nothing complete here: the end of the log (or, read committed,
-                                // an open transaction).
-                                let stable = if r.last_stable_offset >= 0 {
-                                    r.last_stable_offset
-                                } else {
-                                    r.high_watermark
-                                };
-                                if stable >= 0 {
-                                    pos.check_backlog(Some(stable));
-                                    if pos.stop_at.is_some() && pos.offset >= stable {
-                                        pos.stop_at = Some(pos.offset);
+                            match next {
+                                Some(n) if n > pos.offset => {
+                                    pos.offset = n;
+                                    batch.release.extend(pos.check_backlog(None));
+                                }
+                                _ => {
+                                    // Nothing complete here: the end of the log (or, read committed,
+                                    // an open transaction).
+                                    let stable = if stable_lso >= 0 { stable_lso } else { hwm };
+                                    if stable >= 0 {
+                                        batch.release.extend(pos.check_backlog(Some(stable)));
+                                        if pos.stop_at.is_some() && pos.offset >= stable {
+                                            pos.stop_at = Some(pos.offset);
+                                        }
                                     }
                                 }
                             }
                         }
-                    }
-                    Err(e) => {
-                        self.fetch_errors.inc();
-                        if is_out_of_range(&e) {
-                            // Retention removed what was to be read: go on from the log start.
-                            let earliest = self
-                                .client
-                                .list_offsets(
-                                    &[(self.topic.clone(), partition)],
-                                    OffsetSpec::Earliest,
-                                    IsolationLevel::ReadCommitted,
-                                )
-                                .await
-                                .into_iter()
-                                .next()
-                                .and_then(|o| o.result.ok());
-                            if let Some(start) = earliest {
-                                warn!(topic = %self.topic, partition, offset = pos.offset, start, "offset out of range; going on from the log start");
-                                pos.offset = start;
-                                continue;
+                        Err(e) => {
+                            self.fetch_errors.inc();
+                            if is_out_of_range(&e) {
+                                // Retention removed what was to be read: go on from the log start.
+                                let earliest = self
+                                    .client
+                                    .list_offsets(
+                                        &[(self.topic.clone(), partition)],
+                                        OffsetSpec::Earliest,
+                                        IsolationLevel::ReadCommitted,
+                                    )
+                                    .await
+                                    .into_iter()
+                                    .next()
+                                    .and_then(|o| o.result.ok());
+                                if let Some(start) = earliest {
+                                    warn!(topic = %self.topic, partition, offset = pos.offset, start, "offset out of range; going on from the log start");
+                                    pos.offset = start;
+                                    continue;
+                                }
                             }
+                            refresh |= e.needs_metadata_refresh();
+                            failed = Some(e);
                         }
-                        refresh |= e.needs_metadata_refresh();
-                        failed = Some(e);
                     }
+                }
+                if (!batch.parts.is_empty() || !batch.release.is_empty())
+                    && tx.send(batch).await.is_err()
+                {
+                    return;
                 }
             }
             match failed {

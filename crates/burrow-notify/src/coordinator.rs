@@ -484,7 +484,16 @@ impl Worker {
             };
             let Some(n) = n else { break };
             me.queue.dec();
-            let Ok(permit) = permits.clone().acquire_owned().await else {
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => p.ok(),
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => None,
+            };
+            let Some(permit) = permit else {
+                // Stopped while every slot was busy: this one is not delivered.
+                me.metrics
+                    .notifications
+                    .with_label_values(&[&me.name, n.kind.as_str(), "dropped"])
+                    .inc();
                 break;
             };
             let w = me.clone();

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use dashmap::DashMap;
 
 use burrow_core::{
-    BrokerOffset, BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOwnerEvent,
-    ConsumerPartition, ConsumerSource, ConsumerTopics, DeleteGroupEvent, DeleteTopicEvent,
-    OffsetTombstoneEvent, StorageEvent,
+    BrokerOffset, BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOffsetRef,
+    ConsumerOwnerEvent, ConsumerPartition, ConsumerSource, ConsumerTopics, DeleteGroupEvent,
+    DeleteTopicEvent, OffsetTombstoneEvent, StorageEvent,
 };
 
 use crate::config::{GroupFilter, StorageConfig};
@@ -310,6 +310,12 @@ impl Storage {
     /// Stores a committed offset, with every rule of Burrow's `addConsumerOffset`: expiry,
     /// storage filter, broker lookup, placement by order, lag at commit time, min-distance merge.
     pub fn set_consumer_offset(&self, now_ms: i64, e: &ConsumerOffsetEvent) -> Outcome {
+        self.set_consumer_offset_ref(now_ms, e.as_ref())
+    }
+
+    /// [`Storage::set_consumer_offset`] with borrowed names: no allocation unless the group or
+    /// its topic is new.
+    pub fn set_consumer_offset_ref(&self, now_ms: i64, e: ConsumerOffsetRef<'_>) -> Outcome {
         match self.try_set_consumer_offset(now_ms, e) {
             Ok(()) => Outcome::Applied,
             Err(r) => Outcome::Dropped(r),
@@ -319,9 +325,9 @@ impl Storage {
     fn try_set_consumer_offset(
         &self,
         now_ms: i64,
-        e: &ConsumerOffsetEvent,
+        e: ConsumerOffsetRef<'_>,
     ) -> Result<(), DropReason> {
-        let cluster = self.cluster(&e.cluster)?;
+        let cluster = self.cluster(e.cluster)?;
         let now_s = now_ms.div_euclid(1000);
         if e.timestamp
             < now_s
@@ -330,16 +336,16 @@ impl Storage {
         {
             return Err(DropReason::ExpiredCommit);
         }
-        if !self.filter.accepts(&e.group) {
+        if !self.filter.accepts(e.group) {
             return Err(DropReason::GroupFiltered);
         }
-        let (broker_offset, partition_count) = Self::broker_lookup(cluster, &e.topic, e.partition)?;
+        let (broker_offset, partition_count) = Self::broker_lookup(cluster, e.topic, e.partition)?;
         let intervals = self.intervals;
         let min_distance_ms = self.config.min_distance.saturating_mul(1000);
-        Self::with_group(cluster, &e.group, |group| {
+        Self::with_group(cluster, e.group, |group| {
             let part = group_partition(
                 &mut group.topics,
-                &e.topic,
+                e.topic,
                 e.partition as usize,
                 partition_count,
             );
