@@ -160,3 +160,17 @@ pub enum NotifyError {
     #[error("delivery failed permanently: {0}")]
     Permanent(String),
 }
+
+impl From<burrow_storage::StorageError> for NotifyError {
+    fn from(e: burrow_storage::StorageError) -> Self {
+        match e {
+            burrow_storage::StorageError::Config { key, message } => {
+                NotifyError::Config { key, message }
+            }
+            other => NotifyError::Config {
+                key: String::new(),
+                message: other.to_string(),
+            },
+        }
+    }
+}

@@ -3,43 +3,12 @@
 use std::collections::HashMap;
 
 use burrow_core::Status;
-use regex::Regex;
 
-use crate::{NotificationKind, NotifyError};
+use crate::NotificationKind;
 
-/// Groups a notifier is for: an unanchored allowlist and denylist (empty = not set).
-#[derive(Debug, Clone, Default)]
-pub struct GroupFilter {
-    allow: Option<Regex>,
-    deny: Option<Regex>,
-}
-
-impl GroupFilter {
-    /// Compiles both lists; `key_prefix` names the section in errors (`notifier.ops`).
-    pub fn new(allowlist: &str, denylist: &str, key_prefix: &str) -> Result<Self, NotifyError> {
-        let compile = |pattern: &str, key: &str| {
-            if pattern.is_empty() {
-                return Ok(None);
-            }
-            Regex::new(pattern)
-                .map(Some)
-                .map_err(|e| NotifyError::Config {
-                    key: format!("{key_prefix}.{key}"),
-                    message: e.to_string(),
-                })
-        };
-        Ok(GroupFilter {
-            allow: compile(allowlist, "group-allowlist")?,
-            deny: compile(denylist, "group-denylist")?,
-        })
-    }
-
-    /// True when the group matches the allowlist (if set) and not the denylist (if set).
-    pub fn accepts(&self, group: &str) -> bool {
-        self.allow.as_ref().is_none_or(|r| r.is_match(group))
-            && !self.deny.as_ref().is_some_and(|r| r.is_match(group))
-    }
-}
+/// Groups a notifier is for: the storage module's allow/deny filter (unanchored regexes; empty
+/// = not set). Build it with [`GroupFilter::new`] and a `notifier.<name>` key prefix.
+pub use burrow_storage::GroupFilter;
 
 /// The policy keys of one `[notifier.X]` section.
 #[derive(Debug, Clone)]

@@ -280,10 +280,8 @@ impl Reader {
         };
         let base = &self.settings.base_path;
         let path = format!("{base}/{group}/offsets/{topic}/{partition}");
-        let (data, stat) = match client.get_data(&path).await {
-            Ok(v) => v,
-            Err(zk::Error::NoNode) => return Ok(()),
-            Err(e) => return Err(ZkError::request(format!("reading {path}"))(e)),
+        let Some((data, stat)) = data_of(client, &path).await? else {
+            return Ok(());
         };
         self.metrics
             .read
@@ -348,10 +346,8 @@ impl Reader {
         };
         let base = &self.settings.base_path;
         let path = format!("{base}/{group}/owners/{topic}/{partition}");
-        let data = match client.get_data(&path).await {
-            Ok((d, _)) => d,
-            Err(zk::Error::NoNode) => return Ok(()),
-            Err(e) => return Err(ZkError::request(format!("reading {path}"))(e)),
+        let Some((data, _)) = data_of(client, &path).await? else {
+            return Ok(());
         };
         let _ = self.storage.set_consumer_owner(&ConsumerOwnerEvent {
             cluster: self.settings.cluster.clone(),
@@ -362,6 +358,15 @@ impl Reader {
             client_id: String::new(),
         });
         Ok(())
+    }
+}
+
+/// Data and stat of `path`, or `None` when it does not exist (any more).
+async fn data_of(client: &zk::Client, path: &str) -> Result<Option<(Vec<u8>, zk::Stat)>, ZkError> {
+    match client.get_data(path).await {
+        Ok(v) => Ok(Some(v)),
+        Err(zk::Error::NoNode) => Ok(None),
+        Err(e) => Err(ZkError::request(format!("reading {path}"))(e)),
     }
 }
 
