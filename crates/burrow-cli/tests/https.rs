@@ -1,0 +1,100 @@
+//! HTTPS on a listener: `[httpserver.X] tls` with a certificate and key; clients that trust the
+//! issuing CA get the API, plain HTTP on that port does not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{free_port, Server};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_over_https() {
+    let dir = std::env::temp_dir().join(format!("burrow-https-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "burrow https test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+    // No broker is needed for the API itself: the cluster is retried in the background.
+    let dead = free_port();
+    let config = format!(
+        r#"
+[general]
+pidfile = "@DIR@/burrow.pid"
+[tls.web]
+certfile = "{cert}"
+keyfile = "{key}"
+[cluster.local]
+class-name = "kafka"
+servers = ["127.0.0.1:{dead}"]
+[httpserver.default]
+address = "127.0.0.1:@PORT@"
+tls = "web"
+"#,
+        cert = dir.join("server.pem").display(),
+        key = dir.join("server.key").display(),
+    );
+    let mut server = Server::start(&dir, &config);
+    let trusted = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{}/burrow/admin", server.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        match trusted.get(&url).send().await {
+            Ok(r) => {
+                assert_eq!(r.status(), 200);
+                break r.text().await.unwrap();
+            }
+            Err(e) => {
+                assert!(Instant::now() < deadline, "{e}\n{}", server.log());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert_eq!(body, "GOOD");
+    let v: serde_json::Value = trusted
+        .get(format!("https://localhost:{}/v3/kafka", server.port))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["clusters"][0], "local");
+    // A client that does not trust the CA is refused; plain HTTP gets no API answer.
+    let untrusted = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .build()
+        .unwrap();
+    let e = untrusted
+        .get(&url)
+        .send()
+        .await
+        .err()
+        .map(|e| format!("{e:?}"));
+    assert!(
+        e.is_some_and(|e| e.contains("ertificate")),
+        "refused for want of trust"
+    );
+    assert!(
+        common::http(server.port, "GET", "/burrow/admin").map_or(true, |(s, _)| s != 200),
+        "plain HTTP is not served on a TLS listener"
+    );
+    let status = server.terminate();
+    assert!(status.success(), "{}", server.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}
