@@ -91,7 +91,7 @@ tls = "web"
         "refused for want of trust"
     );
     assert!(
-        common::http(server.port, "GET", "/burrow/admin").map_or(true, |(s, _)| s != 200),
+        common::http(server.port, "GET", "/burrow/admin").is_none_or(|(s, _)| s != 200),
         "plain HTTP is not served on a TLS listener"
     );
     let status = server.terminate();
