@@ -235,11 +235,13 @@ async fn ask_server(url: &str, args: &Args) -> Result<ConsumerGroupStatus> {
             }
         }
     };
-    let path = format!(
-        "{base}/v3/kafka/{}/consumer/{}/lag",
-        path_segment(&cluster),
-        path_segment(&args.group)
-    );
+    // Group names may hold `/`, `?`, `#` or spaces: each is one percent-encoded segment.
+    let mut url = reqwest::Url::parse(base).with_context(|| format!("--server: {base:?}"))?;
+    url.path_segments_mut()
+        .map_err(|()| anyhow!("--server: {base:?} cannot be a base URL"))?
+        .pop_if_empty()
+        .extend(["v3", "kafka", &cluster, "consumer", &args.group, "lag"]);
+    let path = url.to_string();
     let (code, body) = get(path.clone()).await?;
     match body.get("status") {
         Some(s) if s.is_object() => serde_json::from_value(s.clone())
@@ -252,19 +254,6 @@ async fn ask_server(url: &str, args: &Args) -> Result<ConsumerGroupStatus> {
             bail!("{path}: HTTP {code}: {message}")
         }
     }
-}
-
-/// Percent-encodes a path segment (group names may hold `/`, `?`, `#`, spaces…).
-fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The verdict line and one row per partition.

@@ -162,12 +162,7 @@ impl Readiness {
     }
 }
 
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use burrow_core::now_ms;
 
 pub(crate) struct Inner {
     pub(crate) storage: Arc<Storage>,

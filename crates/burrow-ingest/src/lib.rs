@@ -29,12 +29,7 @@ pub enum IngestError {
     Metrics(#[from] prometheus::Error),
 }
 
-/// Wall-clock time in milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use burrow_core::now_ms;
 
 /// Connects to `servers`, retrying with backoff (0.5 s doubling up to 30 s) while no broker
 /// answers: a monitor comes up before the cluster it watches. `module` and `name` label the log.

@@ -394,15 +394,19 @@ impl KafkaClient {
         self.slot_conn(&addr).await
     }
 
+    /// The leader broker id of a partition, per the cached metadata.
+    fn leader_id(&self, topic: &str, partition: i32) -> Result<i32> {
+        self.metadata()
+            .leader(topic, partition)
+            .ok_or_else(|| KafkaError::NoLeader {
+                topic: topic.to_string(),
+                partition,
+            })
+    }
+
     /// The connection to a partition's leader, per the cached metadata.
     async fn leader(&self, topic: &str, partition: i32) -> Result<Arc<BrokerConnection>> {
-        let leader =
-            self.metadata()
-                .leader(topic, partition)
-                .ok_or_else(|| KafkaError::NoLeader {
-                    topic: topic.to_string(),
-                    partition,
-                })?;
+        let leader = self.leader_id(topic, partition)?;
         self.broker(leader).await
     }
 
@@ -807,13 +811,7 @@ impl KafkaClient {
         offset: i64,
         opts: FetchOptions,
     ) -> Result<FetchResult> {
-        let leader =
-            self.metadata()
-                .leader(topic, partition)
-                .ok_or_else(|| KafkaError::NoLeader {
-                    topic: topic.to_string(),
-                    partition,
-                })?;
+        let leader = self.leader_id(topic, partition)?;
         let found = self
             .fetch_on(leader, topic, &[(partition, offset)], opts)
             .await?;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use burrow_core::ConsumerGroupStatus;
+use burrow_core::{now_ms, ConsumerGroupStatus};
 use prometheus::{IntCounter, IntGauge};
 use rand::Rng;
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -247,12 +247,6 @@ impl CoordinatorHandle {
             self.workers.shutdown().await;
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 struct Entry {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use burrow_core::{ConsumerOffsetEvent, ConsumerOwnerEvent};
+use burrow_core::{now_ms, ConsumerOffsetEvent, ConsumerOwnerEvent};
 use burrow_storage::{DropReason, GroupFilter, Outcome, Storage};
 use prometheus::{IntCounterVec, Opts, Registry};
 use tokio::sync::watch;
@@ -131,12 +131,6 @@ struct Reader {
     /// known yet (a topic newer than the last metadata refresh): read again every 2 s, for up to
     /// a minute (a topic that never gets broker offsets was deleted).
     retry: Mutex<BTreeMap<String, u32>>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Reader {
