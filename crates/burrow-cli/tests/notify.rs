@@ -97,25 +97,6 @@ async fn http_and_email_notifications_open_and_close() {
     let topic = format!("notify-{id}");
     let group = format!("g-notify-{id}");
     kafka.topic(&topic, 100).await;
-    // ERR at once: lagging commits that stopped ten minutes ago.
-    let now = now_ms();
-    for (i, o) in [40, 45, 50].iter().enumerate() {
-        kafka
-            .commit(&group, &topic, *o, now - 620_000 + i as i64 * 10_000)
-            .await;
-    }
-    // Another group the notifiers must ignore (denylist).
-    for (i, o) in [40, 45, 50].iter().enumerate() {
-        kafka
-            .commit(
-                &format!("{group}-quiet"),
-                &topic,
-                *o,
-                now - 620_000 + i as i64 * 10_000,
-            )
-            .await;
-    }
-
     let (port, seen) = receiver(1);
     let to = format!("ops-{id}@example.com");
     let t = templates();
@@ -179,6 +160,31 @@ template-close = "{email_close}"
     );
     let dir = std::env::temp_dir().join(format!("burrow-notify-{id}"));
     let mut server = Server::start(&dir, &config);
+    // Decision 6 keeps Burrow's drop of commits whose topic has no broker offsets yet: the
+    // commits go in once the server knows the topic.
+    server.wait_for(
+        "the topic",
+        &format!("/v3/kafka/local/topic/{topic}"),
+        |c, _| c == 200,
+    );
+    // ERR at once: lagging commits that stopped ten minutes ago.
+    let now = now_ms();
+    for (i, o) in [40, 45, 50].iter().enumerate() {
+        kafka
+            .commit(&group, &topic, *o, now - 620_000 + i as i64 * 10_000)
+            .await;
+    }
+    // Another group the notifiers must ignore (denylist).
+    for (i, o) in [40, 45, 50].iter().enumerate() {
+        kafka
+            .commit(
+                &format!("{group}-quiet"),
+                &topic,
+                *o,
+                now - 620_000 + i as i64 * 10_000,
+            )
+            .await;
+    }
 
     // Open: the first POST got a 500 and was retried.
     let posts = wait("two POSTs (one failed, one retried)", &server, || {

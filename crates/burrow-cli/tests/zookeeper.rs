@@ -132,8 +132,17 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
     };
 
     let g0 = format!("zk-{id}-0");
-    failing_group(&kafka, &g0, &topic).await;
     let mut servers = vec![start(), start()];
+    // Decision 6 keeps Burrow's drop of commits whose topic has no broker offsets yet: the
+    // commits go in once both instances know the topic.
+    for s in &servers {
+        s.wait_for(
+            "the topic",
+            &format!("/v3/kafka/local/topic/{topic}"),
+            |c, _| c == 200,
+        );
+    }
+    failing_group(&kafka, &g0, &topic).await;
     let leaders = |servers: &[Server]| servers.iter().filter(|s| is_leader(s)).count();
     wait("one POST", 40, &refs(&servers), || {
         posts(&seen).get(&g0) == Some(&1)
