@@ -3,9 +3,15 @@
 
 use std::hint::black_box;
 
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+
 use burrow_kafka::offsets::{
     self, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue, OffsetsRecord,
 };
+use burrow_kafka::{decode_records, RawRecords};
+use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn commits(n: usize, version: i16) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -123,5 +129,73 @@ fn bench_commits(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_commits);
+/// The `records` of one fetched `__consumer_offsets` partition: 20,000 offset commits in
+/// batches of `per_batch`, compressed with `compression`.
+fn fetched_partition(compression: Compression, per_batch: usize) -> Bytes {
+    let mut buf = BytesMut::new();
+    for b in 0..20_000 / per_batch {
+        let records: Vec<Record> = commits(per_batch, 3)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (k, v))| Record {
+                transactional: false,
+                control: false,
+                delete_horizon: false,
+                partition_leader_epoch: 0,
+                producer_id: -1,
+                producer_epoch: -1,
+                timestamp_type: TimestampType::Creation,
+                offset: (b * per_batch + i) as i64,
+                // Consecutive sequence numbers: kafka-protocol keeps the records in one batch.
+                sequence: (b * per_batch + i) as i32,
+                timestamp: 1_700_000_000_000 + i as i64,
+                key: Some(Bytes::from(k)),
+                value: Some(Bytes::from(v)),
+                headers: Default::default(),
+            })
+            .collect();
+        RecordBatchEncoder::encode(
+            &mut buf,
+            &records,
+            &RecordEncodeOptions {
+                version: 2,
+                compression,
+            },
+        )
+        .expect("encodes");
+    }
+    buf.freeze()
+}
+
+fn bench_fetched(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fetched");
+    g.throughput(Throughput::Elements(20_000));
+    // The group coordinator writes one uncompressed batch per commit request (Kafka's default
+    // `offsets.topic.compression.codec` is none); producers write larger, compressed batches.
+    for (name, compression, per_batch) in [
+        ("none_10", Compression::None, 10),
+        ("none_1000", Compression::None, 1000),
+        ("lz4_1000", Compression::Lz4, 1000),
+        ("zstd_1000", Compression::Zstd, 1000),
+    ] {
+        let data = fetched_partition(compression, per_batch);
+        g.bench_function(format!("decode_records_{name}"), |b| {
+            b.iter(|| {
+                let r = decode_records(data.clone(), 0, &[]);
+                black_box(r.records.len())
+            })
+        });
+        let raw = RawRecords::new(data.clone(), 0, &[]);
+        g.bench_function(format!("for_each_{name}"), |b| {
+            b.iter(|| {
+                let mut sum = 0i64;
+                let s = raw.for_each(|r| sum = sum.wrapping_add(r.offset));
+                black_box((sum, s.records))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_commits, bench_fetched);
 criterion_main!(benches);

@@ -44,4 +44,6 @@ pub use config::{
 };
 pub use error::{KafkaError, Result};
 pub use kafka_protocol::records::Compression;
-pub use records::{decode_records, AbortedTxn, FetchedRecord, RecordsRead};
+pub use records::{
+    decode_records, AbortedTxn, FetchedRecord, RawRecords, RecordRef, RecordsRead, RecordsSummary,
+};

@@ -2,7 +2,7 @@
 //! batches, control records and aborted transactions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use burrow_kafka::{decode_records, AbortedTxn};
+use burrow_kafka::{decode_records, AbortedTxn, RawRecords};
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
@@ -233,4 +233,214 @@ fn fuzz_regressions() {
             }],
         );
     }
+}
+
+mod agrees_with_kafka_protocol {
+    //! The batch reader against kafka-protocol's own decoder, on batches kafka-protocol encoded.
+    use super::*;
+    use kafka_protocol::records::RecordBatchDecoder;
+    use proptest::prelude::*;
+
+    fn arb_record() -> impl Strategy<Value = (Option<Vec<u8>>, Option<Vec<u8>>, i64, usize)> {
+        (
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..300)),
+            0i64..1_000_000,
+            0usize..3,
+        )
+    }
+
+    fn compression() -> impl Strategy<Value = Compression> {
+        prop_oneof![
+            Just(Compression::None),
+            Just(Compression::Gzip),
+            Just(Compression::Snappy),
+            Just(Compression::Lz4),
+            Just(Compression::Zstd),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn same_records(
+            batches in proptest::collection::vec(
+                (proptest::collection::vec(arb_record(), 1..30), compression(), any::<bool>()),
+                1..5,
+            ),
+            from in 0i64..40,
+        ) {
+            let mut data = BytesMut::new();
+            let mut offset = 0i64;
+            let mut expected = Vec::new();
+            for (recs, compression, log_append) in &batches {
+                let max_ts = recs.iter().map(|r| 1_700_000_000_000 + r.2).max().unwrap();
+                let records: Vec<Record> = recs
+                    .iter()
+                    .map(|(k, v, ts, headers)| {
+                        let r = Record {
+                            transactional: false,
+                            control: false,
+                            delete_horizon: false,
+                            partition_leader_epoch: 0,
+                            producer_id: -1,
+                            producer_epoch: -1,
+                            timestamp_type: if *log_append {
+                                TimestampType::LogAppend
+                            } else {
+                                TimestampType::Creation
+                            },
+                            offset,
+                            // Consecutive sequences keep the records in one batch.
+                            sequence: offset as i32,
+                            timestamp: 1_700_000_000_000 + ts,
+                            key: k.clone().map(Bytes::from),
+                            value: v.clone().map(Bytes::from),
+                            headers: (0..*headers)
+                                .map(|h| (format!("h{h}").into(), Some(Bytes::from_static(b"hv"))))
+                                .collect(),
+                        };
+                        if offset >= from {
+                            // LogAppendTime: every record takes the batch's max timestamp.
+                            let ts = if *log_append { max_ts } else { r.timestamp };
+                            expected.push((offset, ts, r.key.clone(), r.value.clone()));
+                        }
+                        offset += 1;
+                        r
+                    })
+                    .collect();
+                let mut one = BytesMut::new();
+                RecordBatchEncoder::encode(
+                    &mut one,
+                    &records,
+                    &RecordEncodeOptions { version: 2, compression: *compression },
+                )
+                .unwrap();
+                let mut one = one.to_vec();
+                if *log_append {
+                    set_log_append_time(&mut one);
+                }
+                data.extend_from_slice(&one);
+            }
+            let data = data.freeze();
+            // kafka-protocol's decoder reads the same offsets, keys and values.
+            let mut theirs = Vec::new();
+            let mut buf = data.clone();
+            while !buf.is_empty() {
+                theirs.extend(RecordBatchDecoder::decode(&mut buf).unwrap().records);
+            }
+            let theirs: Vec<_> = theirs
+                .into_iter()
+                .filter(|r| r.offset >= from)
+                .map(|r| (r.offset, r.key, r.value))
+                .collect();
+            let ours = decode_records(data.clone(), from, &[]);
+            let got: Vec<_> = ours
+                .records
+                .iter()
+                .map(|r| (r.offset, r.timestamp, r.key.clone(), r.value.clone()))
+                .collect();
+            prop_assert_eq!(&got, &expected);
+            let got: Vec<_> = got.into_iter().map(|(o, _, k, v)| (o, k, v)).collect();
+            prop_assert_eq!(got, theirs);
+            prop_assert_eq!(ours.next_offset, Some(offset));
+            prop_assert_eq!(ours.corrupt_batches, 0);
+            let raw = RawRecords::new(data, from, &[]);
+            prop_assert_eq!(raw.next_offset(), Some(offset));
+            let mut n = 0u64;
+            let sum = raw.for_each(|r| {
+                assert_eq!(Some(r.offset), ours.records.get(n as usize).map(|o| o.offset));
+                n += 1;
+            });
+            prop_assert_eq!(sum.records, ours.records.len() as u64);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_and_agree_on_the_next_offset(
+            data in proptest::collection::vec(any::<u8>(), 0..400),
+        ) {
+            let raw = RawRecords::new(Bytes::from(data), 0, &[AbortedTxn { producer_id: 1, first_offset: 0 }]);
+            let read = raw.decode();
+            prop_assert_eq!(raw.next_offset(), read.next_offset);
+        }
+    }
+}
+
+/// Sets the LogAppendTime attribute of every v2 batch in `data` (kafka-protocol's encoder never
+/// does) and fixes their CRCs.
+fn set_log_append_time(data: &mut [u8]) {
+    let mut pos = 0;
+    while pos < data.len() {
+        let len = i32::from_be_bytes(data[pos + 8..pos + 12].try_into().unwrap()) as usize;
+        let b = &mut data[pos..pos + 12 + len];
+        b[22] |= 0x08;
+        let crc = crc32c::crc32c(&b[21..]);
+        b[17..21].copy_from_slice(&crc.to_be_bytes());
+        pos += 12 + len;
+    }
+}
+
+#[test]
+fn log_append_time_batches_give_every_record_the_batch_max_timestamp() {
+    let mut r0 = record(0, -1, false, false, b"k", b"a");
+    let mut r1 = record(1, -1, false, false, b"k", b"b");
+    r0.timestamp = 5_000;
+    r1.timestamp = 9_000;
+    let mut b = batch(&[r0, r1], Compression::Lz4);
+    set_log_append_time(&mut b);
+    let r = decode_records(Bytes::from(b), 0, &[]);
+    let ts: Vec<i64> = r.records.iter().map(|r| r.timestamp).collect();
+    assert_eq!(ts, vec![9_000, 9_000]);
+}
+
+/// An LZ4 batch as Kafka's Java producer frames it: 64 KiB independent blocks, no content
+/// checksum, content size absent; and one whose header checksum is wrong (KAFKA-3160).
+#[test]
+fn lz4_frames_as_kafka_writes_them() {
+    let records: Vec<Record> = (0..3000)
+        .map(|i| {
+            record(
+                i,
+                -1,
+                false,
+                false,
+                b"key",
+                format!("value-{i}-{}", "x".repeat(i as usize % 50)).as_bytes(),
+            )
+        })
+        .collect();
+    let plain = batch(&records, Compression::None);
+    // Re-frame the uncompressed records section with lz4_flex blocks and patch the header.
+    let body = &plain[61..];
+    let mut frame = vec![0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x00];
+    for chunk in body.chunks(64 << 10) {
+        let c = lz4_flex::block::compress(chunk);
+        frame.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&c);
+    }
+    frame.extend_from_slice(&0u32.to_le_bytes());
+    let mut b = plain[..61].to_vec();
+    b[22] |= 3; // attributes: lz4
+    b.extend_from_slice(&frame);
+    let len = (b.len() - 12) as i32;
+    b[8..12].copy_from_slice(&len.to_be_bytes());
+    let crc = crc32c::crc32c(&b[21..]);
+    b[17..21].copy_from_slice(&crc.to_be_bytes());
+    let r = decode_records(Bytes::from(b), 0, &[]);
+    assert_eq!(r.corrupt_batches, 0);
+    assert_eq!(r.records.len(), 3000);
+    assert_eq!(
+        r.records[2999].value.as_deref(),
+        records[2999].value.as_deref()
+    );
+    // The lz4 library's own frames (as kafka-protocol and librdkafka write them): linked blocks,
+    // content checksum; more than one block here.
+    let linked = batch(&records, Compression::Lz4);
+    assert!(body.len() > 64 << 10);
+    let r = decode_records(Bytes::from(linked), 0, &[]);
+    assert_eq!((r.records.len(), r.corrupt_batches), (3000, 0));
+    assert_eq!(
+        r.records[2999].value.as_deref(),
+        records[2999].value.as_deref()
+    );
 }
