@@ -16,9 +16,10 @@ use burrow_core::{
 };
 use burrow_kafka::offsets::{decode_assignment, decode_record, DecodeErrorKind, OffsetsRecord};
 use burrow_kafka::{
-    ClientConfig, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
+    ClientConfig, FetchOptions, IsolationLevel, KafkaClient, KafkaError, OffsetSpec, RawRecords,
+    RecordRef,
 };
-use burrow_storage::{DropReason, GroupFilter, Outcome, Storage};
+use burrow_storage::{CommitWriter, DropReason, GroupFilter, Outcome, Storage};
 
 use crate::cluster::Refresher;
 use crate::{now_ms, IngestMetrics};
@@ -144,13 +145,36 @@ impl Processor {
         }
     }
 
-    /// Processes the records of one fetch from `partition`, in order, at `now_ms`.
-    pub fn process(&self, now_ms: i64, partition: i32, records: &[FetchedRecord]) {
-        let Some(last) = records.last() else { return };
-        self.read.inc_by(records.len() as u64);
-        for rec in records {
-            self.record(now_ms, rec);
+    /// Processes the records of one fetch from `partition`, in order, at `now_ms`: decodes them
+    /// (borrowed from the fetched bytes) and stores what they say. Records at or above `below`
+    /// are left alone (a backfill's end). Returns how many records were processed.
+    pub fn process(
+        &self,
+        now_ms: i64,
+        partition: i32,
+        records: &RawRecords,
+        below: Option<i64>,
+    ) -> u64 {
+        let (mut n, mut last) = (0u64, None);
+        // Consecutive commits of one group (one commit request) share one lock of the group.
+        let mut writer = self.storage.commit_writer(&self.cluster).ok();
+        let summary = records.for_each(|rec| {
+            if below.is_some_and(|b| rec.offset >= b) {
+                return;
+            }
+            self.record(now_ms, &rec, &mut writer);
+            n += 1;
+            last = Some(rec.offset);
+        });
+        drop(writer);
+        self.read.inc_by(n);
+        if summary.corrupt_batches > 0 {
+            self.metrics
+                .decode_errors
+                .with_label_values(&[&self.module, "record_batch"])
+                .inc_by(summary.corrupt_batches);
         }
+        let Some(last) = last else { return 0 };
         // Burrow's own progress as the pseudo-group `burrow-<module>`. Burrow writes it for every
         // record; one write per fetch (its last record) keeps the same end state at a fraction of
         // the cost.
@@ -161,14 +185,15 @@ impl Processor {
                 group: &self.self_group,
                 topic: &self.offsets_topic,
                 partition,
-                offset: last.offset + 1,
-                order: last.offset,
+                offset: last + 1,
+                order: last,
                 timestamp: now_ms,
             },
         );
         if let Outcome::Dropped(r) = outcome {
             self.dropped(r, false);
         }
+        n
     }
 
     fn dropped(&self, reason: DropReason, early_refresh: bool) {
@@ -190,8 +215,10 @@ impl Processor {
         }
     }
 
-    fn record(&self, now_ms: i64, rec: &FetchedRecord) {
-        let Some(key) = rec.key.as_deref() else {
+    /// Stores what one record says. Commits go through `writer` (when the cluster exists); it is
+    /// released before any other storage call, whose locks it could be holding.
+    fn record(&self, now_ms: i64, rec: &RecordRef<'_>, writer: &mut Option<CommitWriter<'_>>) {
+        let Some(key) = rec.key else {
             self.skipped_decode.inc();
             self.metrics
                 .decode_errors
@@ -199,7 +226,7 @@ impl Processor {
                 .inc();
             return;
         };
-        let decoded = match decode_record(key, rec.value.as_deref()) {
+        let decoded = match decode_record(key, rec.value) {
             Ok(d) => d,
             Err(e) => {
                 if matches!(e.kind, DecodeErrorKind::UnknownRecordType(_)) {
@@ -215,12 +242,26 @@ impl Processor {
                 return;
             }
         };
+        if !matches!(decoded, OffsetsRecord::OffsetCommit { value: Some(_), .. }) {
+            if let Some(w) = writer {
+                w.release();
+            }
+        }
         match decoded {
             OffsetsRecord::OffsetCommit { key, value } => {
                 if !self.filter.accepts(key.group) {
                     self.skipped_filtered.inc();
                     return;
                 }
+                let commit = |v: &burrow_kafka::offsets::OffsetCommitValue<'_>| ConsumerOffsetRef {
+                    cluster: &self.cluster,
+                    group: key.group,
+                    topic: key.topic,
+                    partition: key.partition,
+                    offset: v.offset,
+                    order: rec.offset,
+                    timestamp: v.commit_timestamp,
+                };
                 let outcome = match value {
                     // Decision 4: a tombstone removes the partition from the group.
                     None => self.storage.offset_tombstone(&OffsetTombstoneEvent {
@@ -229,18 +270,10 @@ impl Processor {
                         topic: key.topic.to_string(),
                         partition: key.partition,
                     }),
-                    Some(v) => self.storage.set_consumer_offset_ref(
-                        now_ms,
-                        ConsumerOffsetRef {
-                            cluster: &self.cluster,
-                            group: key.group,
-                            topic: key.topic,
-                            partition: key.partition,
-                            offset: v.offset,
-                            order: rec.offset,
-                            timestamp: v.commit_timestamp,
-                        },
-                    ),
+                    Some(v) => match writer {
+                        Some(w) => w.write(now_ms, commit(&v)),
+                        None => self.storage.set_consumer_offset_ref(now_ms, commit(&v)),
+                    },
                 };
                 if let Outcome::Dropped(r) = outcome {
                     self.dropped(r, value.is_some());
@@ -456,27 +489,27 @@ async fn run(
     while tasks.join_next().await.is_some() {}
 }
 
-/// Below this many records a batch is processed on the calling task.
-const PARALLEL_MIN_RECORDS: usize = 20_000;
+/// Below this many fetched bytes a batch is processed on the calling task.
+const PARALLEL_MIN_BYTES: usize = 2 << 20;
 
 /// Processes a batch's partitions on every core: a group's records all live in one partition of
-/// the offsets topic, so partitions can be stored concurrently (storage is concurrent) while the
-/// order within each partition is kept.
+/// the offsets topic, so partitions can be decoded and stored concurrently (storage is
+/// concurrent) while the order within each partition is kept.
 async fn process_parallel(processor: &Arc<Processor>, now: i64, mut parts: Vec<Part>) {
-    let total: usize = parts.iter().map(|p| p.2).sum();
+    let total: usize = parts.iter().map(|p| p.records.len_bytes()).sum();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if workers <= 1 || total < PARALLEL_MIN_RECORDS || parts.len() < 2 {
-        for (partition, result, n) in &parts {
-            processor.process(now, *partition, &result.read.records[..*n]);
+    if workers <= 1 || total < PARALLEL_MIN_BYTES || parts.len() < 2 {
+        for part in &parts {
+            processor.process(now, part.partition, &part.records, part.below);
         }
         return;
     }
     // Largest first into the lightest bucket.
-    parts.sort_by_key(|p| std::cmp::Reverse(p.2));
+    parts.sort_by_key(|p| std::cmp::Reverse(p.records.len_bytes()));
     let mut buckets: Vec<(usize, Vec<Part>)> = (0..workers).map(|_| (0, Vec::new())).collect();
     for part in parts {
         if let Some(b) = buckets.iter_mut().min_by_key(|b| b.0) {
-            b.0 += part.2;
+            b.0 += part.records.len_bytes();
             b.1.push(part);
         }
     }
@@ -484,8 +517,8 @@ async fn process_parallel(processor: &Arc<Processor>, now: i64, mut parts: Vec<P
     for (_, bucket) in buckets.into_iter().filter(|b| !b.1.is_empty()) {
         let processor = processor.clone();
         set.spawn_blocking(move || {
-            for (partition, result, n) in &bucket {
-                processor.process(now, *partition, &result.read.records[..*n]);
+            for part in &bucket {
+                processor.process(now, part.partition, &part.records, part.below);
             }
         });
     }
@@ -493,7 +526,7 @@ async fn process_parallel(processor: &Arc<Processor>, now: i64, mut parts: Vec<P
 }
 
 /// Requests a round of fetches is split into.
-const FETCH_SPLIT: usize = 4;
+const FETCH_SPLIT: usize = 16;
 
 /// Bytes asked per partition in each fetch.
 const FETCH_PARTITION_BYTES: i32 = 1024 * 1024;
@@ -556,8 +589,13 @@ struct Reader {
     fetch_errors: IntCounter,
 }
 
-/// A partition, its fetch result, and how many of its records to process.
-type Part = (i32, burrow_kafka::FetchResult, usize);
+/// A partition's fetched records, to be decoded and stored.
+struct Part {
+    partition: i32,
+    records: RawRecords,
+    /// Records from this offset on are not processed (a backfill's end).
+    below: Option<i64>,
+}
 
 /// What one round of fetches produced, for the processing task.
 struct Batch {
@@ -604,15 +642,15 @@ impl Reader {
             let wanted: Vec<(i32, i64)> =
                 positions.iter().map(|p| (p.partition, p.offset)).collect();
             let asked = tokio::time::Instant::now();
-            // The partitions in a few requests at once: the first answers are processed while
+            // The partitions in several requests at once: the first answers are processed while
             // the others are still being fetched (a broker may return a whole backlog in one
-            // response, whatever the byte limits).
+            // response, whatever the byte limits), and a broker serves them in parallel.
             let per_request = wanted.len().div_ceil(FETCH_SPLIT).max(1);
             let mut requests = JoinSet::new();
             for chunk in wanted.chunks(per_request) {
                 let (client, topic, chunk) =
                     (self.client.clone(), self.topic.clone(), chunk.to_vec());
-                requests.spawn(async move { client.fetch_many(&topic, &chunk, opts).await });
+                requests.spawn(async move { client.fetch_many_raw(&topic, &chunk, opts).await });
             }
             let (mut got, mut refresh, mut failed) = (false, false, None);
             while let Some(joined) = requests.join_next().await {
@@ -628,15 +666,17 @@ impl Reader {
                     };
                     match result {
                         Ok(r) => {
-                            let n = match pos.stop_at {
-                                Some(s) => r.read.records.partition_point(|rec| rec.offset < s),
-                                None => r.read.records.len(),
-                            };
-                            got |= n > 0;
-                            let next = r.read.next_offset;
+                            // Where to go on is in the batch headers; the records are decoded
+                            // by the processing task.
+                            let next = r.records.next_offset();
                             let (stable_lso, hwm) = (r.last_stable_offset, r.high_watermark);
-                            if n > 0 {
-                                batch.parts.push((partition, r, n));
+                            if next.is_some_and(|n| n > pos.offset) {
+                                got = true;
+                                batch.parts.push(Part {
+                                    partition,
+                                    records: r.records,
+                                    below: pos.stop_at,
+                                });
                             }
                             match next {
                                 Some(n) if n > pos.offset => {

@@ -26,7 +26,7 @@ use crate::config::ClientConfig;
 use crate::conn::BrokerConnection;
 use crate::error::{KafkaError, Result};
 use crate::offsets;
-use crate::records::{decode_records, AbortedTxn, RecordsRead};
+use crate::records::{AbortedTxn, RawRecords, RecordsRead};
 
 /// Fetch is capped at v12 and Produce at v12: later versions name topics by id only.
 const FETCH_MAX: i16 = 12;
@@ -182,6 +182,31 @@ pub struct FetchResult {
     pub log_start_offset: i64,
     /// The decoded records.
     pub read: RecordsRead,
+}
+
+/// The result of fetching one partition, its records not decoded yet (see [`RawRecords`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFetchResult {
+    /// High watermark.
+    pub high_watermark: i64,
+    /// Last stable offset (-1 when the broker does not say).
+    pub last_stable_offset: i64,
+    /// Log start offset (-1 when the broker does not say).
+    pub log_start_offset: i64,
+    /// The records as fetched.
+    pub records: RawRecords,
+}
+
+impl RawFetchResult {
+    /// Decodes the records.
+    pub fn decode(self) -> FetchResult {
+        FetchResult {
+            high_watermark: self.high_watermark,
+            last_stable_offset: self.last_stable_offset,
+            log_start_offset: self.log_start_offset,
+            read: self.records.decode(),
+        }
+    }
 }
 
 /// A group as ListGroups reports it.
@@ -664,6 +689,22 @@ impl KafkaClient {
         partitions: &[(i32, i64)],
         opts: FetchOptions,
     ) -> Vec<(i32, Result<FetchResult>)> {
+        self.fetch_many_raw(topic, partitions, opts)
+            .await
+            .into_iter()
+            .map(|(p, r)| (p, r.map(RawFetchResult::decode)))
+            .collect()
+    }
+
+    /// As [`fetch_many`](Self::fetch_many), the records left undecoded: where to fetch next is
+    /// known from [`RawRecords::next_offset`], and the records can be decoded elsewhere (another
+    /// thread) while the next fetch is under way.
+    pub async fn fetch_many_raw(
+        &self,
+        topic: &str,
+        partitions: &[(i32, i64)],
+        opts: FetchOptions,
+    ) -> Vec<(i32, Result<RawFetchResult>)> {
         let md = self.metadata();
         let mut out = Vec::with_capacity(partitions.len());
         let mut by_leader: BTreeMap<i32, Vec<(i32, i64)>> = BTreeMap::new();
@@ -699,11 +740,11 @@ impl KafkaClient {
                         if !found.iter().any(|(q, _)| q == p) {
                             out.push((
                                 *p,
-                                Ok(FetchResult {
+                                Ok(RawFetchResult {
                                     high_watermark: -1,
                                     last_stable_offset: -1,
                                     log_start_offset: -1,
-                                    read: RecordsRead::default(),
+                                    records: RawRecords::default(),
                                 }),
                             ));
                         }
@@ -734,7 +775,7 @@ impl KafkaClient {
         topic: &str,
         parts: &[(i32, i64)],
         opts: FetchOptions,
-    ) -> Result<Vec<(i32, Result<FetchResult>)>> {
+    ) -> Result<Vec<(i32, Result<RawFetchResult>)>> {
         let conn = self.broker(leader).await?;
         let version = conn.version::<FetchRequest>(FETCH_MAX)?;
         let mut ft = FetchTopic::default();
@@ -790,14 +831,13 @@ impl KafkaClient {
                     first_offset: a.first_offset,
                 })
                 .collect();
-            let read = decode_records(p.records.unwrap_or_default(), offset, &aborted);
             out.push((
                 p.partition_index,
-                Ok(FetchResult {
+                Ok(RawFetchResult {
                     high_watermark: p.high_watermark,
                     last_stable_offset: p.last_stable_offset,
                     log_start_offset: p.log_start_offset,
-                    read,
+                    records: RawRecords::new(p.records.unwrap_or_default(), offset, &aborted),
                 }),
             ));
         }
@@ -816,7 +856,7 @@ impl KafkaClient {
             .fetch_on(leader, topic, &[(partition, offset)], opts)
             .await?;
         match found.into_iter().find(|(p, _)| *p == partition) {
-            Some((_, result)) => result,
+            Some((_, result)) => result.map(RawFetchResult::decode),
             None => Err(KafkaError::Protocol {
                 broker: self
                     .metadata()

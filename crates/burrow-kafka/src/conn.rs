@@ -379,8 +379,25 @@ async fn read_loop(read: tokio::io::ReadHalf<Box<dyn Stream>>, shared: Arc<Share
                 break;
             }
         };
-        let mut buf = BytesMut::zeroed(len);
-        if let Err(e) = read.read_exact(&mut buf).await {
+        // Read into uninitialised capacity: zeroing a large response first costs as much as
+        // copying it.
+        let mut buf = BytesMut::with_capacity(len);
+        let mut failed = None;
+        while buf.len() < len {
+            let want = (len - buf.len()) as u64;
+            match (&mut read).take(want).read_buf(&mut buf).await {
+                Ok(0) => {
+                    failed = Some(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failed {
             tracing::debug!(broker = %addr, error = %e, "read failed mid-frame; connection dropped");
             break;
         }

@@ -442,7 +442,15 @@ impl Sink for Collect {
 }
 
 /// A zigzag varlong.
+#[inline]
 fn varlong(buf: &[u8], pos: &mut usize) -> LegacyResult<i64> {
+    // Most varints of a record (attributes aside: deltas, lengths) fit in one byte.
+    if let Some(&b) = buf.get(*pos) {
+        if b < 0x80 {
+            *pos += 1;
+            return Ok(i64::from(b >> 1) ^ -i64::from(b & 1));
+        }
+    }
     let mut n: u64 = 0;
     let mut shift = 0u32;
     loop {

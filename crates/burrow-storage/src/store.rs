@@ -136,6 +136,96 @@ pub(crate) struct Cluster {
     pub(crate) groups: ConcurrentMap<Box<str>, Group>,
 }
 
+/// Newest broker offset of each partition of a topic, as a [`CommitWriter`] looked it up.
+type TopicOffsets = Option<Vec<Option<i64>>>;
+
+/// Stores many commits of one cluster in a row with fewer lookups than one
+/// [`Storage::set_consumer_offset_ref`] each, with the same rules and outcomes: consecutive
+/// commits of one group are written under one lock of the group (a commit request's records
+/// are consecutive in `__consumer_offsets`), and each topic's broker offsets are looked up once
+/// per writer.
+///
+/// The writer holds the current group's lock until a commit of another group,
+/// [`release`](Self::release), or its drop: keep a writer for one short run (a fetched batch),
+/// and release it before calling any other method of [`Storage`] on the same thread (the locks
+/// are not reentrant). Its broker offsets are those at the time of each topic's first commit.
+pub struct CommitWriter<'s> {
+    storage: &'s Storage,
+    cluster: &'s Cluster,
+    group: Option<dashmap::mapref::one::RefMut<'s, Box<str>, Group>>,
+    topics: Map<Box<str>, TopicOffsets>,
+}
+
+impl std::fmt::Debug for CommitWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitWriter")
+            .field("group", &self.group.as_ref().map(|g| g.key().clone()))
+            .field("topics", &self.topics.len())
+            .finish()
+    }
+}
+
+impl CommitWriter<'_> {
+    /// Topics whose broker offsets a writer remembers before it forgets them all.
+    const TOPICS_KEPT: usize = 1024;
+
+    /// Stores a commit, as [`Storage::set_consumer_offset_ref`] does (`e.cluster` is ignored:
+    /// the writer's cluster is used).
+    pub fn write(&mut self, now_ms: i64, e: ConsumerOffsetRef<'_>) -> Outcome {
+        match self.try_write(now_ms, &e) {
+            Ok(()) => Outcome::Applied,
+            Err(r) => Outcome::Dropped(r),
+        }
+    }
+
+    /// Unlocks the group written last.
+    pub fn release(&mut self) {
+        self.group = None;
+    }
+
+    fn try_write(&mut self, now_ms: i64, e: &ConsumerOffsetRef<'_>) -> Result<(), DropReason> {
+        self.storage.commit_checks(now_ms, e)?;
+        if !self.topics.contains_key(e.topic) {
+            if self.topics.len() >= Self::TOPICS_KEPT {
+                self.topics.clear();
+            }
+            // Never wait for a broker-offset lock while holding a group's.
+            self.group = None;
+            let offsets = self
+                .cluster
+                .brokers
+                .get(e.topic)
+                .map(|p| p.iter().map(|r| r.newest().map(|b| b.offset)).collect());
+            self.topics.insert(e.topic.into(), offsets);
+        }
+        let partitions = self
+            .topics
+            .get(e.topic)
+            .and_then(Option::as_ref)
+            .ok_or(DropReason::UnknownTopic)?;
+        if e.partition < 0 {
+            return Err(DropReason::NegativePartition);
+        }
+        let newest = partitions
+            .get(e.partition as usize)
+            .ok_or(DropReason::UnknownPartition)?
+            .ok_or(DropReason::NoBrokerOffset)?;
+        let partition_count = partitions.len();
+        if self.group.as_ref().is_some_and(|g| &**g.key() != e.group) {
+            self.group = None;
+        }
+        let groups = &self.cluster.groups;
+        let group = self
+            .group
+            .get_or_insert_with(|| match groups.get_mut(e.group) {
+                Some(g) => g,
+                None => groups.entry(e.group.into()).or_default(),
+            });
+        self.storage
+            .store_commit(now_ms, group, e, newest, partition_count)
+    }
+}
+
 /// Counts of what storage holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StorageStats {
@@ -328,6 +418,25 @@ impl Storage {
         e: ConsumerOffsetRef<'_>,
     ) -> Result<(), DropReason> {
         let cluster = self.cluster(e.cluster)?;
+        self.commit_checks(now_ms, &e)?;
+        let (broker_offset, partition_count) = Self::broker_lookup(cluster, e.topic, e.partition)?;
+        Self::with_group(cluster, e.group, |group| {
+            self.store_commit(now_ms, group, &e, broker_offset, partition_count)
+        })
+    }
+
+    /// A writer for many commits of `cluster` in a row (see [`CommitWriter`]).
+    pub fn commit_writer(&self, cluster: &str) -> Result<CommitWriter<'_>, DropReason> {
+        Ok(CommitWriter {
+            storage: self,
+            cluster: self.cluster(cluster)?,
+            group: None,
+            topics: Map::default(),
+        })
+    }
+
+    /// The checks of a commit that need no lookup: expiry and the storage filter.
+    fn commit_checks(&self, now_ms: i64, e: &ConsumerOffsetRef<'_>) -> Result<(), DropReason> {
         let now_s = now_ms.div_euclid(1000);
         if e.timestamp
             < now_s
@@ -339,48 +448,59 @@ impl Storage {
         if !self.filter.accepts(e.group) {
             return Err(DropReason::GroupFiltered);
         }
-        let (broker_offset, partition_count) = Self::broker_lookup(cluster, e.topic, e.partition)?;
+        Ok(())
+    }
+
+    /// Places a commit into its group's window: placement by order, lag at commit time,
+    /// min-distance merge.
+    fn store_commit(
+        &self,
+        now_ms: i64,
+        group: &mut Group,
+        e: &ConsumerOffsetRef<'_>,
+        broker_offset: i64,
+        partition_count: usize,
+    ) -> Result<(), DropReason> {
         let intervals = self.intervals;
         let min_distance_ms = self.config.min_distance.saturating_mul(1000);
-        Self::with_group(cluster, e.group, |group| {
-            let part = group_partition(
-                &mut group.topics,
-                e.topic,
-                e.partition as usize,
-                partition_count,
-            );
-            let ring = part.ring.get_or_insert_with(|| CommitRing::new(intervals));
-            let mut dest = ring.destination(e.order, intervals)?;
-            let mut lag = None;
-            if dest == Destination::Append {
-                // Broker offsets are fetched periodically, so a commit may be ahead of the newest
-                // one we know: that is zero lag.
-                lag = Some(broker_offset.saturating_sub(e.offset).max(0) as u64);
-                group.last_commit = e.timestamp;
-            }
-            let mut timestamp = e.timestamp;
-            if let Some(i) = ring.index_before(dest, intervals) {
-                if let Some(prev) = ring.get(i) {
-                    // Note: also true when the new commit's timestamp is earlier than the previous
-                    // one's, even with min-distance 0 (Burrow does the same; decision 7).
-                    if prev.order < e.order
-                        && e.timestamp.saturating_sub(prev.timestamp) < min_distance_ms
-                    {
-                        timestamp = prev.timestamp;
-                        dest = Destination::Overwrite(i);
-                    }
+        let now_s = now_ms.div_euclid(1000);
+        let part = group_partition(
+            &mut group.topics,
+            e.topic,
+            e.partition as usize,
+            partition_count,
+        );
+        let ring = part.ring.get_or_insert_with(|| CommitRing::new(intervals));
+        let mut dest = ring.destination(e.order, intervals)?;
+        let mut lag = None;
+        if dest == Destination::Append {
+            // Broker offsets are fetched periodically, so a commit may be ahead of the newest
+            // one we know: that is zero lag.
+            lag = Some(broker_offset.saturating_sub(e.offset).max(0) as u64);
+            group.last_commit = e.timestamp;
+        }
+        let mut timestamp = e.timestamp;
+        if let Some(i) = ring.index_before(dest, intervals) {
+            if let Some(prev) = ring.get(i) {
+                // Note: also true when the new commit's timestamp is earlier than the previous
+                // one's, even with min-distance 0 (Burrow does the same; decision 7).
+                if prev.order < e.order
+                    && e.timestamp.saturating_sub(prev.timestamp) < min_distance_ms
+                {
+                    timestamp = prev.timestamp;
+                    dest = Destination::Overwrite(i);
                 }
             }
-            let slot = Slot::new(
-                e.offset,
-                e.order,
-                timestamp,
-                now_s.saturating_mul(1000),
-                lag,
-            );
-            ring.store(dest, slot, intervals);
-            Ok(())
-        })
+        }
+        let slot = Slot::new(
+            e.offset,
+            e.order,
+            timestamp,
+            now_s.saturating_mul(1000),
+            lag,
+        );
+        ring.store(dest, slot, intervals);
+        Ok(())
     }
 
     /// Stores the owner and client id of a group partition. Like Burrow, it creates the group (with
