@@ -525,8 +525,11 @@ async fn process_parallel(processor: &Arc<Processor>, now: i64, mut parts: Vec<P
     while set.join_next().await.is_some() {}
 }
 
-/// Requests a round of fetches is split into.
+/// Requests a round of fetches is split into while catching up.
 const FETCH_SPLIT: usize = 16;
+
+/// A round that fetched this many bytes or more means the reader is catching up.
+const CATCHING_UP_BYTES: usize = 1 << 20;
 
 /// Bytes asked per partition in each fetch.
 const FETCH_PARTITION_BYTES: i32 = 1024 * 1024;
@@ -634,6 +637,9 @@ impl Reader {
             ..FetchOptions::default()
         };
         let mut failures = 0u32;
+        // Catching up (at start, or after a burst): the round is split; tailing the log: one
+        // request per leader, as any consumer.
+        let mut catching_up = true;
         loop {
             positions.retain(|p| !p.finished());
             if positions.is_empty() {
@@ -645,7 +651,8 @@ impl Reader {
             // The partitions in several requests at once: the first answers are processed while
             // the others are still being fetched (a broker may return a whole backlog in one
             // response, whatever the byte limits), and a broker serves them in parallel.
-            let per_request = wanted.len().div_ceil(FETCH_SPLIT).max(1);
+            let split = if catching_up { FETCH_SPLIT } else { 1 };
+            let per_request = wanted.len().div_ceil(split).max(1);
             let mut requests = JoinSet::new();
             for chunk in wanted.chunks(per_request) {
                 let (client, topic, chunk) =
@@ -653,6 +660,7 @@ impl Reader {
                 requests.spawn(async move { client.fetch_many_raw(&topic, &chunk, opts).await });
             }
             let (mut got, mut refresh, mut failed) = (false, false, None);
+            let mut fetched = 0usize;
             while let Some(joined) = requests.join_next().await {
                 let Ok(results) = joined else { continue };
                 let mut batch = Batch {
@@ -672,6 +680,7 @@ impl Reader {
                             let (stable_lso, hwm) = (r.last_stable_offset, r.high_watermark);
                             if next.is_some_and(|n| n > pos.offset) {
                                 got = true;
+                                fetched += r.records.len_bytes();
                                 batch.parts.push(Part {
                                     partition,
                                     records: r.records,
@@ -728,6 +737,7 @@ impl Reader {
                     return;
                 }
             }
+            catching_up = fetched >= CATCHING_UP_BYTES;
             match failed {
                 Some(e) => {
                     failures += 1;

@@ -153,7 +153,7 @@ pub struct CommitWriter<'s> {
     storage: &'s Storage,
     cluster: &'s Cluster,
     group: Option<dashmap::mapref::one::RefMut<'s, Box<str>, Group>>,
-    topics: Map<Box<str>, TopicOffsets>,
+    topics: hashbrown::HashMap<String, TopicOffsets>,
 }
 
 impl std::fmt::Debug for CommitWriter<'_> {
@@ -185,23 +185,26 @@ impl CommitWriter<'_> {
 
     fn try_write(&mut self, now_ms: i64, e: &ConsumerOffsetRef<'_>) -> Result<(), DropReason> {
         self.storage.commit_checks(now_ms, e)?;
-        if !self.topics.contains_key(e.topic) {
-            if self.topics.len() >= Self::TOPICS_KEPT {
-                self.topics.clear();
-            }
-            // Never wait for a broker-offset lock while holding a group's.
-            self.group = None;
-            let offsets = self
-                .cluster
-                .brokers
-                .get(e.topic)
-                .map(|p| p.iter().map(|r| r.newest().map(|b| b.offset)).collect());
-            self.topics.insert(e.topic.into(), offsets);
+        let CommitWriter {
+            storage,
+            cluster,
+            group,
+            topics,
+        } = self;
+        if topics.len() >= Self::TOPICS_KEPT {
+            topics.clear();
         }
-        let partitions = self
-            .topics
-            .get(e.topic)
-            .and_then(Option::as_ref)
+        let partitions = topics
+            .entry_ref(e.topic)
+            .or_insert_with(|| {
+                // Never wait for a broker-offset lock while holding a group's.
+                *group = None;
+                cluster
+                    .brokers
+                    .get(e.topic)
+                    .map(|p| p.iter().map(|r| r.newest().map(|b| b.offset)).collect())
+            })
+            .as_ref()
             .ok_or(DropReason::UnknownTopic)?;
         if e.partition < 0 {
             return Err(DropReason::NegativePartition);
@@ -221,8 +224,7 @@ impl CommitWriter<'_> {
                 Some(g) => g,
                 None => groups.entry(e.group.into()).or_default(),
             });
-        self.storage
-            .store_commit(now_ms, group, e, newest, partition_count)
+        storage.store_commit(now_ms, group, e, newest, partition_count)
     }
 }
 
@@ -431,7 +433,7 @@ impl Storage {
             storage: self,
             cluster: self.cluster(cluster)?,
             group: None,
-            topics: Map::default(),
+            topics: hashbrown::HashMap::default(),
         })
     }
 
