@@ -144,6 +144,26 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // As the consumer module does: each partition on one of two threads, one shared storage.
+    g.bench_function("fresh_storage_1m_commits_2_threads", |b| {
+        b.iter_batched(
+            || Processor::new(&settings, storage(), metrics.clone(), None),
+            |processor| {
+                std::thread::scope(|s| {
+                    for half in 0..2 {
+                        let (processor, topic) = (&processor, &topic);
+                        s.spawn(move || {
+                            for (p, records) in topic.iter().filter(|(p, _)| p % 2 == half) {
+                                processor.process(NOW, *p, records, None);
+                            }
+                        });
+                    }
+                });
+                black_box(processor)
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.bench_function("walk_only_1m_records", |b| {
         b.iter(|| {
             let mut n = 0u64;
@@ -155,6 +175,26 @@ fn bench(c: &mut Criterion) {
                     .records;
             }
             black_box(n)
+        })
+    });
+    g.bench_function("walk_only_1m_records_2_threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|s| {
+                for half in 0..2 {
+                    let topic = &topic;
+                    s.spawn(move || {
+                        let mut n = 0u64;
+                        for (_, records) in topic.iter().filter(|(p, _)| p % 2 == half) {
+                            n += records
+                                .for_each(|r| {
+                                    black_box(r.key);
+                                })
+                                .records;
+                        }
+                        black_box(n)
+                    });
+                }
+            })
         })
     });
     g.finish();

@@ -489,42 +489,6 @@ async fn run(
     while tasks.join_next().await.is_some() {}
 }
 
-/// Below this many fetched bytes a batch is processed on the calling task.
-const PARALLEL_MIN_BYTES: usize = 2 << 20;
-
-/// Processes a batch's partitions on every core: a group's records all live in one partition of
-/// the offsets topic, so partitions can be decoded and stored concurrently (storage is
-/// concurrent) while the order within each partition is kept.
-async fn process_parallel(processor: &Arc<Processor>, now: i64, mut parts: Vec<Part>) {
-    let total: usize = parts.iter().map(|p| p.records.len_bytes()).sum();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if workers <= 1 || total < PARALLEL_MIN_BYTES || parts.len() < 2 {
-        for part in &parts {
-            processor.process(now, part.partition, &part.records, part.below);
-        }
-        return;
-    }
-    // Largest first into the lightest bucket.
-    parts.sort_by_key(|p| std::cmp::Reverse(p.records.len_bytes()));
-    let mut buckets: Vec<(usize, Vec<Part>)> = (0..workers).map(|_| (0, Vec::new())).collect();
-    for part in parts {
-        if let Some(b) = buckets.iter_mut().min_by_key(|b| b.0) {
-            b.0 += part.records.len_bytes();
-            b.1.push(part);
-        }
-    }
-    let mut set = JoinSet::new();
-    for (_, bucket) in buckets.into_iter().filter(|b| !b.1.is_empty()) {
-        let processor = processor.clone();
-        set.spawn_blocking(move || {
-            for part in &bucket {
-                processor.process(now, part.partition, &part.records, part.below);
-            }
-        });
-    }
-    while set.join_next().await.is_some() {}
-}
-
 /// Requests a round of fetches is split into while catching up.
 const FETCH_SPLIT: usize = 16;
 
@@ -600,35 +564,72 @@ struct Part {
     below: Option<i64>,
 }
 
-/// What one round of fetches produced, for the processing task.
-struct Batch {
+/// Work for a processing thread: a partition's records, and/or the backlog to release once
+/// they (and everything sent before for the partition) are stored.
+struct Work {
     now: i64,
-    /// The partitions that returned records.
-    parts: Vec<Part>,
-    /// Backlogs to release once these records are stored.
-    release: Vec<Arc<Backlog>>,
+    part: Option<Part>,
+    release: Option<Arc<Backlog>>,
+}
+
+/// Works queued per processing thread before the fetch loop waits.
+const WORK_QUEUE: usize = 8;
+
+/// Processing threads: each partition always goes to the same one, so a partition's records are
+/// stored in order while different partitions (a group's records all live in one) are stored
+/// on every core at once.
+struct Workers {
+    queues: Vec<tokio::sync::mpsc::Sender<Work>>,
+}
+
+impl Workers {
+    fn start(processor: &Arc<Processor>) -> (Self, Vec<JoinHandle<()>>) {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let mut queues = Vec::with_capacity(n);
+        let mut handles = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Work>(WORK_QUEUE);
+            queues.push(tx);
+            let processor = processor.clone();
+            handles.push(tokio::task::spawn_blocking(move || {
+                while let Some(w) = rx.blocking_recv() {
+                    if let Some(p) = &w.part {
+                        processor.process(w.now, p.partition, &p.records, p.below);
+                    }
+                    if let Some(b) = w.release {
+                        b.done_one();
+                    }
+                }
+            }));
+        }
+        (Workers { queues }, handles)
+    }
+
+    /// Queues work for `partition`'s thread; false once processing has stopped.
+    async fn send(&self, partition: i32, work: Work) -> bool {
+        let i = partition.unsigned_abs() as usize % self.queues.len().max(1);
+        match self.queues.get(i) {
+            Some(q) => q.send(work).await.is_ok(),
+            None => false,
+        }
+    }
 }
 
 impl Reader {
-    /// Reads the partitions until every one is finished (never, for live reading). One Fetch per
-    /// leader broker carries all of its partitions. The next fetch is sent while the previous
-    /// one's records are processed (a task of their own): fetching and storing overlap.
+    /// Reads the partitions until every one is finished (never, for live reading). The fetch
+    /// loop only reads batch headers; processing threads decode and store the records, so
+    /// fetching and storing overlap, and partitions are stored on every core.
     async fn read(self, positions: Vec<Position>) {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
-        let processor = self.processor.clone();
-        let worker = tokio::spawn(async move {
-            while let Some(batch) = rx.recv().await {
-                process_parallel(&processor, batch.now, batch.parts).await;
-                for b in batch.release {
-                    b.done_one();
-                }
-            }
-        });
-        self.fetch_loop(positions, tx).await;
-        let _ = worker.await;
+        let (workers, handles) = Workers::start(&self.processor);
+        self.fetch_loop(positions, &workers).await;
+        // Finished (a backfill): let the threads drain their queues and stop.
+        drop(workers);
+        for h in handles {
+            let _ = h.await;
+        }
     }
 
-    async fn fetch_loop(&self, mut positions: Vec<Position>, tx: tokio::sync::mpsc::Sender<Batch>) {
+    async fn fetch_loop(&self, mut positions: Vec<Position>, workers: &Workers) {
         // 1 MiB per partition: a backlog arrives in several responses, so that processing one
         // overlaps fetching the next (one response holding the whole backlog would not).
         let opts = FetchOptions {
@@ -663,11 +664,7 @@ impl Reader {
             let mut fetched = 0usize;
             while let Some(joined) = requests.join_next().await {
                 let Ok(results) = joined else { continue };
-                let mut batch = Batch {
-                    now: now_ms(),
-                    parts: Vec::new(),
-                    release: Vec::new(),
-                };
+                let now = now_ms();
                 for (partition, result) in results {
                     let Some(pos) = positions.iter_mut().find(|p| p.partition == partition) else {
                         continue;
@@ -675,34 +672,42 @@ impl Reader {
                     match result {
                         Ok(r) => {
                             // Where to go on is in the batch headers; the records are decoded
-                            // by the processing task.
+                            // by the partition's processing thread.
                             let next = r.records.next_offset();
                             let (stable_lso, hwm) = (r.last_stable_offset, r.high_watermark);
+                            let mut part = None;
                             if next.is_some_and(|n| n > pos.offset) {
                                 got = true;
                                 fetched += r.records.len_bytes();
-                                batch.parts.push(Part {
+                                part = Some(Part {
                                     partition,
                                     records: r.records,
                                     below: pos.stop_at,
                                 });
                             }
-                            match next {
+                            let release = match next {
                                 Some(n) if n > pos.offset => {
                                     pos.offset = n;
-                                    batch.release.extend(pos.check_backlog(None));
+                                    pos.check_backlog(None)
                                 }
                                 _ => {
                                     // Nothing complete here: the end of the log (or, read committed,
                                     // an open transaction).
                                     let stable = if stable_lso >= 0 { stable_lso } else { hwm };
+                                    let mut release = None;
                                     if stable >= 0 {
-                                        batch.release.extend(pos.check_backlog(Some(stable)));
+                                        release = pos.check_backlog(Some(stable));
                                         if pos.stop_at.is_some() && pos.offset >= stable {
                                             pos.stop_at = Some(pos.offset);
                                         }
                                     }
+                                    release
                                 }
+                            };
+                            if (part.is_some() || release.is_some())
+                                && !workers.send(partition, Work { now, part, release }).await
+                            {
+                                return;
                             }
                         }
                         Err(e) => {
@@ -730,11 +735,6 @@ impl Reader {
                             failed = Some(e);
                         }
                     }
-                }
-                if (!batch.parts.is_empty() || !batch.release.is_empty())
-                    && tx.send(batch).await.is_err()
-                {
-                    return;
                 }
             }
             catching_up = fetched >= CATCHING_UP_BYTES;

@@ -130,10 +130,24 @@ pub(crate) struct Group {
     pub(crate) last_commit: i64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Cluster {
     pub(crate) brokers: ConcurrentMap<Box<str>, Vec<BrokerRing>>,
     pub(crate) groups: ConcurrentMap<Box<str>, Group>,
+}
+
+/// Shards of a cluster's group map. Consumer threads write different groups at once; with
+/// dashmap's default (4 per core) they meet on the same shard locks often enough that the lock
+/// words bounce between cores.
+const GROUP_SHARDS: usize = 256;
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Cluster {
+            brokers: ConcurrentMap::default(),
+            groups: DashMap::with_hasher_and_shard_amount(Hasher::default(), GROUP_SHARDS),
+        }
+    }
 }
 
 /// Newest broker offset of each partition of a topic, as a [`CommitWriter`] looked it up.
