@@ -8,6 +8,8 @@ cargo bench -p burrow-storage --bench storage -- "${@}"
 cargo bench -p burrow-eval --bench eval -- "${@}"
 cargo run --release -q -p burrow-storage --example memory -- 1000000 10
 cargo bench -p burrow-kafka --bench decode -- "${@}"
+# Decoding and storing 1,000,000 fetched commit records in memory, one and two threads.
+cargo bench -p burrow-ingest --bench process -- "${@}"
 # /metrics with 10,000 groups, /lag under wrk (when installed), memory of 1,000,000 partitions.
 cargo bench -p burrow-http --bench serve
 # Fetch throughput against a local broker, beside confluent-kafka reading the same topic.
@@ -18,7 +20,14 @@ set -a
 . .test-services/env
 set +a
 cargo bench -p burrow-kafka --bench fetch
-# 1,000,000 commit records: raw read rate beside the consumer module's ingest rate.
+# 1,000,000 commit records: raw read rate beside the consumer module's ingest rate, the topic
+# laid out as Kafka's group coordinator writes it, then as LZ4 batches of 2,000 records. The
+# broker is restarted before each (a broker holding several of these topics gets slower).
+scripts/test-services.sh stop
+scripts/test-services.sh start
 cargo bench -p burrow-ingest --bench ingest
+scripts/test-services.sh stop
+scripts/test-services.sh start
+BURROW_BENCH_LAYOUT=lz4 cargo bench -p burrow-ingest --bench ingest
 # Time to verdict of `burrow-cli check` for a 100-partition group.
 cargo bench -p burrow-cli --bench check

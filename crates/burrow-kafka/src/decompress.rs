@@ -92,10 +92,14 @@ fn lz4_frame(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
         pos += 4; // dictionary id: Kafka never sets one
     }
     pos += 1; // header checksum
+
+    // The size the frame states, never believed beyond what its bytes can hold (LZ4 expands
+    // at most 255-fold) or the limit.
+    let most = data.len().saturating_mul(255).min(limit);
     let guess = content_size.map_or(data.len().saturating_mul(4), |n| {
         usize::try_from(n).unwrap_or(usize::MAX)
     });
-    let mut out = Vec::with_capacity(guess.min(limit));
+    let mut out = Vec::with_capacity(guess.min(most));
     let mut filled = 0usize;
     loop {
         let size = le32(data, pos).ok_or("lz4: truncated block size")?;
