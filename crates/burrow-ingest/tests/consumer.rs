@@ -1,0 +1,250 @@
+//! The consumer module on real brokers: where it starts (`start-latest`, `backfill-earliest`),
+//! readiness only once the backlog is stored, commits written after start, and several commits
+//! of one group in one batch (as the group coordinator writes a commit request).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use burrow_ingest::cluster::{self, ClusterSettings};
+use burrow_ingest::consumer::{self, ConsumerSettings};
+use burrow_ingest::IngestMetrics;
+use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
+use burrow_kafka::{ClientConfig, Compression, KafkaClient};
+use burrow_storage::{GroupFilter, Storage, StorageConfig};
+
+const OFFSETS_PARTITIONS: i32 = 3;
+const TOPIC_PARTITIONS: i32 = 4;
+
+fn brokers() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (name, var) in [
+        ("noida", "BURROW_TEST_NOIDA"),
+        ("tansu", "BURROW_TEST_TANSU"),
+    ] {
+        match std::env::var(var) {
+            Ok(a) if !a.is_empty() => out.push((name, a)),
+            _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
+            _ => eprintln!("skipping {name}: {var} not set"),
+        }
+    }
+    out
+}
+
+/// One record per commit of `group` on every partition of `topic`; with `one_batch`, all of
+/// them in one batch (tansu numbers multi-record batches wrongly, so it gets one per batch).
+async fn commit_all(
+    client: &KafkaClient,
+    offsets_topic: &str,
+    group: &str,
+    topic: &str,
+    offset: i64,
+    one_batch: bool,
+) {
+    let now = burrow_core::now_ms();
+    let records: Vec<(Option<Bytes>, Option<Bytes>)> = (0..TOPIC_PARTITIONS)
+        .map(|partition| {
+            let (mut k, mut v) = (Vec::new(), Vec::new());
+            offsets::encode_offset_commit_key(
+                &mut k,
+                &OffsetCommitKey {
+                    version: 1,
+                    group,
+                    topic,
+                    partition,
+                },
+            );
+            offsets::encode_offset_commit_value(
+                &mut v,
+                &OffsetCommitValue {
+                    version: 3,
+                    offset,
+                    leader_epoch: 0,
+                    metadata: "",
+                    commit_timestamp: now,
+                    expire_timestamp: -1,
+                },
+            )
+            .unwrap();
+            (Some(Bytes::from(k)), Some(Bytes::from(v)))
+        })
+        .collect();
+    let p = offsets::partition_for_group(group, OFFSETS_PARTITIONS);
+    if one_batch {
+        client
+            .produce(offsets_topic, p, &records, Compression::None)
+            .await
+            .unwrap();
+    } else {
+        for r in &records {
+            client
+                .produce(offsets_topic, p, std::slice::from_ref(r), Compression::None)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The offsets each group has stored on `topic`, partition by partition (`None`: not stored).
+fn stored(storage: &Storage, group: &str, topic: &str) -> Option<Vec<i64>> {
+    let topics = storage.fetch_consumer(burrow_core::now_ms(), "local", group)?;
+    let parts = topics.get(topic)?;
+    parts
+        .iter()
+        .map(|p| p.offsets.iter().flatten().last().map(|o| o.offset))
+        .collect()
+}
+
+async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_modes_backfill_readiness_and_live_commits() {
+    for (name, addr) in brokers() {
+        let one_batch = name != "tansu";
+        let client = KafkaClient::connect(std::slice::from_ref(&addr), ClientConfig::default())
+            .await
+            .unwrap();
+        let id = format!("{}-{name}", std::process::id());
+        let offsets_topic = format!("offsets-{id}");
+        let topic = format!("orders-{id}");
+        client
+            .create_topic(&offsets_topic, OFFSETS_PARTITIONS, 1)
+            .await
+            .unwrap();
+        client
+            .create_topic(&topic, TOPIC_PARTITIONS, 1)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        client.refresh_metadata().await.unwrap();
+        for p in 0..TOPIC_PARTITIONS {
+            for _ in 0..3 {
+                client
+                    .produce(
+                        &topic,
+                        p,
+                        &[(None, Some(Bytes::from_static(b"x")))],
+                        Compression::None,
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+        // The backlog: five groups, two commits each.
+        for g in 0..5 {
+            for offset in [1, 2] {
+                commit_all(
+                    &client,
+                    &offsets_topic,
+                    &format!("old-{g}"),
+                    &topic,
+                    offset,
+                    one_batch,
+                )
+                .await;
+            }
+        }
+
+        // Records in the offsets topic before each case starts.
+        let mut backlog = 5 * 2 * TOPIC_PARTITIONS as u64;
+        // (start-latest, backfill-earliest, whether the backlog is read)
+        for (start_latest, backfill, reads_backlog) in [
+            (false, false, true),
+            (true, false, false),
+            (true, true, true),
+        ] {
+            let case = format!("{name}: start-latest {start_latest}, backfill {backfill}");
+            let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+            let metrics = IngestMetrics::unregistered();
+            let cluster = cluster::start(
+                ClusterSettings {
+                    name: "local".into(),
+                    servers: vec![addr.clone()],
+                    client: ClientConfig::default(),
+                    offset_refresh: Duration::from_secs(1),
+                    topic_refresh: Duration::from_secs(60),
+                    groups_reaper_refresh: None,
+                    reaper_spares: vec![],
+                },
+                storage.clone(),
+                metrics.clone(),
+            );
+            let mut first = cluster.first_round();
+            first.wait_for(|r| *r).await.unwrap();
+            // The consumer lists the partitions' ends at once, then waits for this gate (in the
+            // server, the cluster's first round): commits written meanwhile lie beyond where a
+            // backfill stops, and must be read once, by the live reader.
+            let (gate, gate_rx) = tokio::sync::watch::channel(false);
+            let consumer = consumer::start(
+                ConsumerSettings {
+                    name: "test".into(),
+                    cluster: "local".into(),
+                    servers: vec![addr.clone()],
+                    client: ClientConfig::default(),
+                    offsets_topic: offsets_topic.clone(),
+                    start_latest,
+                    backfill_earliest: backfill,
+                    filter: GroupFilter::default(),
+                },
+                storage.clone(),
+                metrics.clone(),
+                Some(cluster.refresher()),
+                gate_rx,
+            );
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            let between = format!("between-{start_latest}-{backfill}");
+            commit_all(&client, &offsets_topic, &between, &topic, 4, one_batch).await;
+            gate.send(true).unwrap();
+            let mut ready = consumer.ready();
+            tokio::time::timeout(Duration::from_secs(20), ready.wait_for(|r| *r))
+                .await
+                .unwrap_or_else(|_| panic!("{case}: never ready"))
+                .unwrap();
+            // Ready means the backlog is stored, not merely fetched.
+            for g in 0..5 {
+                let got = stored(&storage, &format!("old-{g}"), &topic);
+                if reads_backlog {
+                    assert_eq!(
+                        got,
+                        Some(vec![2; TOPIC_PARTITIONS as usize]),
+                        "{case}: old-{g}"
+                    );
+                } else {
+                    assert_eq!(got, None, "{case}: old-{g} was before the start");
+                }
+            }
+            // Commits made after start arrive, whatever the start mode.
+            let group = format!("new-{start_latest}-{backfill}");
+            commit_all(&client, &offsets_topic, &group, &topic, 3, one_batch).await;
+            wait_for(&format!("{case}: {group}"), || {
+                stored(&storage, &group, &topic) == Some(vec![3; TOPIC_PARTITIONS as usize])
+            })
+            .await;
+            // Every record read once: a backfill stops where its partition ended at start,
+            // where the live reader began.
+            let read = metrics.records_read.with_label_values(&["test"]).get();
+            assert_eq!(
+                stored(&storage, &between, &topic),
+                Some(vec![4; TOPIC_PARTITIONS as usize]),
+                "{case}: {between}"
+            );
+            let new = 2 * TOPIC_PARTITIONS as u64;
+            let expected = if reads_backlog { backlog + new } else { new };
+            assert_eq!(read, expected, "{case}: records read once each");
+            backlog += new;
+            consumer.stop().await;
+            cluster.stop().await;
+        }
+    }
+}
