@@ -526,6 +526,11 @@ async fn serve(
                 info!(servers = %zk.servers.join(","), root = %zk.root_path, "joining the notifier leader election");
                 let e = burrow_zk::leader::start(settings, zk.root_path.clone());
                 let role = e.role();
+                // A leader cut off from ZooKeeper holds what falls due and loses it if its
+                // session expires; the instance taking over sends again what fell due within
+                // two session timeouts (a pause before the expiry, and the session re-armed
+                // by a restarting ZooKeeper).
+                c = c.handover_window(Duration::from_secs(2 * zk.timeout.max(1) as u64));
                 (Some(e), role)
             }
             None => (None, fixed_rx),

@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 
 /// Session timeout of the instances (s): kills are detected after this.
 const ZK_TIMEOUT: u64 = 4;
+/// A new leader sends again what fell due within two session timeouts before it took over
+/// (the old leader may have been cut off meanwhile): problems are made older than this before
+/// a failover, so that any repeat is a fault.
+const HANDOVER: Duration = Duration::from_secs(2 * ZK_TIMEOUT + 1);
 const TRIALS: usize = 3;
 
 fn config(addr: &str, zk: &str, root: &str, receiver: u16, id: &str) -> String {
@@ -104,6 +108,13 @@ fn refs(servers: &[Server]) -> Vec<&Server> {
     servers.iter().collect()
 }
 
+/// Waits until the last notification fell due more than the handover window ago.
+fn age_out(last_due: Instant) {
+    if let Some(left) = HANDOVER.checked_sub(last_due.elapsed()) {
+        std::thread::sleep(left);
+    }
+}
+
 fn kill9(s: &mut Server) {
     let _ = Command::new("kill")
         .args(["-KILL", &s.child.id().to_string()])
@@ -147,6 +158,7 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
     wait("one POST", 40, &refs(&servers), || {
         posts(&seen).get(&g0) == Some(&1)
     });
+    let mut last_due = Instant::now();
     wait("one leader", 10, &refs(&servers), || leaders(&servers) == 1);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
@@ -164,6 +176,7 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
     let lock_dir = format!("{root}/notifier");
     let mut failovers = Vec::new();
     for trial in 1..=TRIALS {
+        age_out(last_due);
         // Kill the leader without a chance to clean up: its session must expire.
         let i = servers.iter().position(is_leader).unwrap();
         let mut dead = servers.remove(i);
@@ -184,6 +197,7 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
         wait("the new leader's POST", 30, &refs(&servers), || {
             posts(&seen).get(&g) == Some(&1)
         });
+        last_due = Instant::now();
         // The killed instance's lock node expired with its session.
         let nodes = client.get_children(&lock_dir).await.unwrap().0;
         assert_eq!(nodes.len(), 1, "trial {trial}: {nodes:?}");
@@ -197,8 +211,11 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
         assert_eq!(leaders(&servers), 1, "trial {trial}: one leader");
     }
 
-    // ZooKeeper restarts faster than the session timeout: the leader pauses and resumes, the
-    // follower never takes over, and what fell due meanwhile is sent once.
+    // ZooKeeper restarts faster than the session timeout: the leader pauses and resumes, and
+    // what fell due meanwhile is sent once. On a loaded machine the leader may not reconnect
+    // within its session timeout: then the other instance takes over and sends it (what fell
+    // due within the handover window), still once.
+    age_out(last_due);
     let leader_before = servers.iter().position(is_leader);
     let g = format!("zk-{id}-restart");
     failing_group(&kafka, &g, &topic).await;
@@ -208,10 +225,18 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
         posts(&seen).get(&g) == Some(&1)
     });
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(
-        servers.iter().position(is_leader),
-        leader_before,
-        "the same instance leads"
+    let leader_after = servers.iter().position(is_leader);
+    assert!(
+        leader_after.is_some(),
+        "an instance leads after the restart"
+    );
+    eprintln!(
+        "after the restart: {}",
+        if leader_after == leader_before {
+            "the same instance leads"
+        } else {
+            "the other instance took over (the leader's session expired)"
+        }
     );
     let counts = posts(&seen);
     assert!(

@@ -1,7 +1,7 @@
 //! The notifier coordinator (spec §7.1): which groups exist, when each is evaluated, the policy,
 //! and delivery queues that retry with backoff without ever blocking evaluation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,7 +27,8 @@ pub enum Role {
     Paused,
     /// Another instance leads: groups are evaluated and the policy state kept as if
     /// notifications were sent (the leader sends them), so that taking over later repeats
-    /// nothing the leader already sent within `send-interval`.
+    /// nothing the leader already sent within `send-interval` — except what fell due within
+    /// the handover window before taking over (see [`Coordinator::handover_window`]).
     Follower,
 }
 
@@ -142,6 +143,7 @@ pub struct Coordinator {
     metrics: NotifyMetrics,
     refresh: Duration,
     clock: fn() -> i64,
+    handover: Duration,
 }
 
 impl Coordinator {
@@ -153,7 +155,19 @@ impl Coordinator {
             metrics,
             refresh: Duration::from_secs(60),
             clock: now_ms,
+            handover: Duration::ZERO,
         }
+    }
+
+    /// On taking over from another leader, send again what this instance, as a follower, saw
+    /// fall due within `window` before: the previous leader may not have sent it. A leader that
+    /// loses its election session stops sending when it loses its connection, up to a session
+    /// timeout before its lock node expires and this instance takes over, so the window is the
+    /// session timeout plus a margin. Longer windows repeat more; zero (the default) repeats
+    /// nothing and can lose what fell due while the old leader was cut off.
+    pub fn handover_window(mut self, window: Duration) -> Self {
+        self.handover = window;
+        self
     }
 
     /// Adds a notifier module.
@@ -209,6 +223,8 @@ impl Coordinator {
             refresh: self.refresh,
             clock: self.clock,
             groups: HashMap::new(),
+            handover: i64::try_from(self.handover.as_millis()).unwrap_or(i64::MAX),
+            followed: VecDeque::new(),
         };
         let main = tokio::spawn(async move {
             tokio::select! {
@@ -262,10 +278,15 @@ struct Loop {
     evaluations: IntCounter,
     leader_gauge: IntGauge,
     /// Held while paused: the newest notification per (cluster, group, notifier).
-    pending: HashMap<(String, String, usize), Notification>,
+    /// (when it fell due, the notification).
+    pending: HashMap<(String, String, usize), (i64, Notification)>,
     refresh: Duration,
     clock: fn() -> i64,
     groups: HashMap<(String, String), Entry>,
+    /// Handover window (ms).
+    handover: i64,
+    /// As a follower: what fell due within the handover window (when, notifier, notification).
+    followed: VecDeque<(i64, usize, Notification)>,
 }
 
 impl Loop {
@@ -329,7 +350,7 @@ impl Loop {
                 _ = ticker.tick() => {
                     let current = *role.borrow_and_update();
                     if was != Some(current) {
-                        self.role_changed(current);
+                        self.role_changed(current, (self.clock)());
                         was = Some(current);
                     }
                     self.evaluate_due((self.clock)(), interval, current);
@@ -338,17 +359,28 @@ impl Loop {
         }
     }
 
-    fn role_changed(&mut self, role: Role) {
+    fn role_changed(&mut self, role: Role, now: i64) {
         self.leader_gauge.set(i64::from(role == Role::Leader));
         match role {
             Role::Leader => {
+                self.forget_followed(now);
+                if !self.followed.is_empty() {
+                    warn!(
+                        notifications = self.followed.len(),
+                        window_s = self.handover / 1000,
+                        "taking over as notifier leader: sending again what fell due just before (the previous leader may not have sent it)"
+                    );
+                }
+                for (_, i, n) in std::mem::take(&mut self.followed) {
+                    self.dispatchers[i].send(n);
+                }
                 if !self.pending.is_empty() {
                     info!(
                         notifications = self.pending.len(),
                         "notifier leader again: sending what fell due while paused"
                     );
                 }
-                for ((_, _, i), n) in std::mem::take(&mut self.pending) {
+                for ((_, _, i), (_, n)) in std::mem::take(&mut self.pending) {
                     self.dispatchers[i].send(n);
                 }
                 info!("notifier role: leader (sending notifications)");
@@ -357,7 +389,19 @@ impl Loop {
                 info!("notifier role: paused (holding notifications until the election is back)")
             }
             Role::Follower => {
-                self.pending.clear();
+                // The session is gone with what was held: whoever leads next (this instance
+                // included) sends it again if it fell due within the handover window.
+                let mut held: Vec<(i64, usize, Notification)> = std::mem::take(&mut self.pending)
+                    .into_iter()
+                    .map(|((_, _, i), (at, n))| (at, i, n))
+                    .collect();
+                if self.handover > 0 {
+                    held.sort_by_key(|h| h.0);
+                    for h in held.into_iter().rev() {
+                        self.followed.push_front(h);
+                    }
+                    self.forget_followed(now);
+                }
                 info!("notifier role: follower (another instance sends notifications)");
             }
         }
@@ -394,11 +438,27 @@ impl Loop {
                     Role::Leader => self.dispatchers[s.notifier].send(n),
                     Role::Paused => {
                         self.pending
-                            .insert((cluster.clone(), group.clone(), s.notifier), n);
+                            .insert((cluster.clone(), group.clone(), s.notifier), (now, n));
                     }
-                    Role::Follower => {}
+                    Role::Follower => {
+                        if self.handover > 0 {
+                            self.followed.push_back((now, s.notifier, n));
+                        }
+                    }
                 }
             }
+        }
+        self.forget_followed(now);
+    }
+
+    /// Drops what fell due before the handover window.
+    fn forget_followed(&mut self, now: i64) {
+        while self
+            .followed
+            .front()
+            .is_some_and(|(at, _, _)| *at < now.saturating_sub(self.handover))
+        {
+            self.followed.pop_front();
         }
     }
 }

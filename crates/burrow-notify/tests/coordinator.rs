@@ -96,6 +96,16 @@ fn start(
     metrics: &NotifyMetrics,
     role: watch::Receiver<Role>,
 ) -> CoordinatorHandle {
+    start_with(evaluator, notifier, metrics, role, Duration::ZERO)
+}
+
+fn start_with(
+    evaluator: Arc<CachingEvaluator<Arc<Storage>>>,
+    notifier: Arc<Flaky>,
+    metrics: &NotifyMetrics,
+    role: watch::Receiver<Role>,
+    handover: Duration,
+) -> CoordinatorHandle {
     let module = Module {
         name: "n".into(),
         policy: Policy {
@@ -116,6 +126,7 @@ fn start(
     std::mem::forget(_ready);
     Coordinator::new(evaluator, metrics.clone())
         .refresh_every(Duration::from_millis(100))
+        .handover_window(handover)
         .module(module)
         .start(ready, role)
 }
@@ -163,6 +174,67 @@ async fn a_follower_sends_nothing_and_taking_over_repeats_nothing() {
         0,
         "no repeat after taking over"
     );
+    h.stop(Duration::from_secs(1)).await;
+}
+
+/// A leader cut off from ZooKeeper holds what falls due; if its session then expires, what it
+/// held is lost with it. The follower that takes over sends again what it saw fall due within
+/// the handover window, and nothing older.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taking_over_sends_again_what_fell_due_within_the_handover_window() {
+    for (window, wait, expected) in [
+        (Duration::from_secs(3), Duration::from_millis(300), 2),
+        (Duration::from_millis(600), Duration::from_millis(1500), 0),
+    ] {
+        let metrics = NotifyMetrics::unregistered().unwrap();
+        let n = flaky(0, false, Duration::ZERO);
+        let (role_tx, role) = watch::channel(Role::Follower);
+        let h = start_with(lagging(2), n.clone(), &metrics, role, window);
+        wait_until("two evaluations", || metrics.evaluations.get() >= 2).await;
+        tokio::time::sleep(wait).await;
+        assert_eq!(
+            n.calls.load(Ordering::SeqCst),
+            0,
+            "a follower sends nothing"
+        );
+        role_tx.send(Role::Leader).unwrap();
+        wait_until("the leader gauge", || metrics.leader.get() == 1).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(
+            n.calls.load(Ordering::SeqCst),
+            expected,
+            "window {window:?}, taking over {wait:?} after the groups fell due"
+        );
+        h.stop(Duration::from_secs(1)).await;
+    }
+}
+
+/// A paused leader whose session expires keeps what it held for the handover window: if it wins
+/// the next election itself, it sends it then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_paused_leader_held_survives_losing_the_session() {
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let n = flaky(0, false, Duration::ZERO);
+    let (role_tx, role) = watch::channel(Role::Paused);
+    let h = start_with(
+        lagging(3),
+        n.clone(),
+        &metrics,
+        role,
+        Duration::from_secs(5),
+    );
+    wait_until("three evaluations", || metrics.evaluations.get() >= 3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    role_tx.send(Role::Follower).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 0, "held, then following");
+    role_tx.send(Role::Leader).unwrap();
+    wait_until("the held notifications", || {
+        n.ok.load(Ordering::SeqCst) == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(n.calls.load(Ordering::SeqCst), 3, "each once");
     h.stop(Duration::from_secs(1)).await;
 }
 
