@@ -6,27 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use burrow_testkit::TestPki;
 use common::{free_port, Server};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_over_https() {
-    let dir = std::env::temp_dir().join(format!("burrow-https-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "burrow https test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    std::fs::write(dir.join("server.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+    let pki = TestPki::new("https", &["localhost"]);
     // No broker is needed for the API itself: the cluster is retried in the background.
     let dead = free_port();
     let config = format!(
@@ -43,12 +28,12 @@ servers = ["127.0.0.1:{dead}"]
 address = "127.0.0.1:@PORT@"
 tls = "web"
 "#,
-        cert = dir.join("server.pem").display(),
-        key = dir.join("server.key").display(),
+        cert = pki.path("cert.pem").display(),
+        key = pki.path("key.pem").display(),
     );
-    let mut server = Server::start(&dir, &config);
+    let mut server = Server::start(pki.dir(), &config);
     let trusted = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
+        .add_root_certificate(reqwest::Certificate::from_pem(pki.ca_pem().as_bytes()).unwrap())
         .build()
         .unwrap();
     let url = format!("https://localhost:{}/burrow/admin", server.port);
@@ -96,5 +81,4 @@ tls = "web"
     );
     let status = server.terminate();
     assert!(status.success(), "{}", server.log());
-    let _ = std::fs::remove_dir_all(&dir);
 }

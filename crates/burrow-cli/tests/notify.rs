@@ -77,16 +77,9 @@ fn wait<T>(what: &str, server: &Server, mut f: impl FnMut() -> Option<T>) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_and_email_notifications_open_and_close() {
-    let smtp = std::env::var("BURROW_TEST_SMTP").ok();
-    if smtp.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "BURROW_TEST_SMTP is not set in CI"
-        );
-        eprintln!("skipping: BURROW_TEST_SMTP not set (scripts/test-services.sh start)");
+    let Some(smtp) = common::service("BURROW_TEST_SMTP") else {
         return;
-    }
-    let smtp = smtp.unwrap_or_default();
+    };
     let (smtp_host, smtp_port) = smtp.split_once(':').unwrap();
     // The notifier logic does not depend on the broker: one is enough.
     let Some((name, addr)) = brokers().into_iter().next() else {

@@ -14,24 +14,10 @@ use burrow_ingest::IngestMetrics;
 use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
 use burrow_kafka::{ClientConfig, Compression, KafkaClient};
 use burrow_storage::{GroupFilter, Storage, StorageConfig};
+use burrow_testkit::brokers;
 
 const OFFSETS_PARTITIONS: i32 = 3;
 const TOPIC_PARTITIONS: i32 = 4;
-
-fn brokers() -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for (name, var) in [
-        ("noida", "BURROW_TEST_NOIDA"),
-        ("tansu", "BURROW_TEST_TANSU"),
-    ] {
-        match std::env::var(var) {
-            Ok(a) if !a.is_empty() => out.push((name, a)),
-            _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
-            _ => eprintln!("skipping {name}: {var} not set"),
-        }
-    }
-    out
-}
 
 /// One record per commit of `group` on every partition of `topic`; with `one_batch`, all of
 /// them in one batch (tansu numbers multi-record batches wrongly, so it gets one per batch).

@@ -10,44 +10,14 @@ use burrow_core::{ConsumerGroupStatus, Status};
 use burrow_notify::{
     HttpNotifier, HttpSettings, Notification, NotificationKind, Notifier, NotifyError, Templates,
 };
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use burrow_testkit::TestPki;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// An HTTPS server answering 200 to everything; returns its port and a dir with `ca.pem` (its
-/// issuer) and `other-ca.pem`.
-async fn https_receiver() -> (u16, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("burrow-notify-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "burrow notify test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    let other_key = KeyPair::generate().unwrap();
-    let mut other = CertificateParams::new(Vec::<String>::new()).unwrap();
-    other.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let other = other.self_signed(&other_key).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("other-ca.pem"), other.pem()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.der().clone()],
-        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-    )
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+/// An HTTPS server answering 200 to everything; returns its port and the PKI (`ca.pem` is its
+/// issuer, `other-ca.pem` another CA).
+async fn https_receiver() -> (u16, TestPki) {
+    let pki = TestPki::new("notify-tls", &["localhost"]);
+    let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -66,7 +36,7 @@ async fn https_receiver() -> (u16, PathBuf) {
             });
         }
     });
-    (port, dir)
+    (port, pki)
 }
 
 fn notifier(port: u16, extra_ca: Option<PathBuf>, noverify: bool) -> HttpNotifier {
@@ -105,22 +75,22 @@ fn notification() -> Notification {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extra_ca_noverify_and_wrong_ca() {
-    let (port, dir) = https_receiver().await;
+    let (port, pki) = https_receiver().await;
     let n = notification();
     assert_eq!(n.result.status, Status::NotFound);
-    notifier(port, Some(dir.join("ca.pem")), false)
+    notifier(port, Some(pki.path("ca.pem")), false)
         .notify(&n)
         .await
         .unwrap();
     notifier(port, None, true).notify(&n).await.unwrap();
-    for ca in [None, Some(dir.join("other-ca.pem"))] {
+    for ca in [None, Some(pki.path("other-ca.pem"))] {
         match notifier(port, ca.clone(), false).notify(&n).await {
             Err(NotifyError::Delivery(e)) => assert!(e.contains("certificate"), "{ca:?}: {e}"),
             other => panic!("{ca:?}: {other:?}"),
         }
     }
     // A file that holds no certificate is a config error naming the key.
-    let empty = dir.join("empty.pem");
+    let empty = pki.path("empty.pem");
     std::fs::write(&empty, "").unwrap();
     let t = Templates::from_sources(("open".into(), "{}".into()), None, &BTreeMap::new()).unwrap();
     let e = HttpNotifier::new(
@@ -135,5 +105,4 @@ async fn extra_ca_noverify_and_wrong_ca() {
     .map(|e| e.to_string())
     .unwrap_or_default();
     assert!(e.starts_with("notifier.t.extra-ca"), "{e}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -26,22 +26,8 @@ pub fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// The test brokers from `.test-services/env`, as (name, address). In CI a missing broker fails
-/// the run instead of skipping it.
-pub fn brokers() -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for (name, var) in [
-        ("noida", "BURROW_TEST_NOIDA"),
-        ("tansu", "BURROW_TEST_TANSU"),
-    ] {
-        match std::env::var(var) {
-            Ok(a) if !a.is_empty() => out.push((name, a)),
-            _ if std::env::var_os("CI").is_some() => panic!("{var} is not set in CI"),
-            _ => eprintln!("skipping {name}: {var} not set"),
-        }
-    }
-    out
-}
+#[allow(unused_imports)] // each test binary uses its own part of this module
+pub use burrow_testkit::{brokers, service};
 
 /// A test broker with `__consumer_offsets` (created with 50 partitions where missing), and the
 /// writes a group coordinator would make.
