@@ -852,12 +852,7 @@ impl Config {
                     &format!("{}:{}", n.server, n.port),
                     false,
                 )?;
-                match n.auth_type.to_ascii_lowercase().as_str() {
-                    "" | "plain" | "crammd5" => {}
-                    other => bail!(
-                        "{key}.auth-type: unknown {other:?} (expected \"\", plain or crammd5)"
-                    ),
-                }
+                burrow_notify::SmtpAuth::parse(&format!("{key}.auth-type"), &n.auth_type)?;
             }
         }
         Ok(())
@@ -1233,6 +1228,23 @@ mod tests {
         assert_eq!(c.clusters, vec!["local", "Remote"]);
         assert_eq!(c.cluster_modules[1].1.offset_refresh, 30);
         assert_eq!(c.cluster_modules[0].1.topic_refresh, 60);
+    }
+
+    #[test]
+    fn email_auth_types_are_the_ones_the_notifier_speaks() {
+        let email = |auth: &str| {
+            Config::parse(&format!(
+                "[zookeeper]\nservers = [\"z:2181\"]\n[notifier.m]\nclass-name = \"email\"\n\
+                 template-open = \"open.tmpl\"\nserver = \"smtp\"\nport = 587\n\
+                 from = \"a@example.com\"\nto = \"b@example.com\"\nauth-type = \"{auth}\""
+            ))
+        };
+        for ok in ["", "plain", "PLAIN", "login", "Login"] {
+            email(ok).unwrap_or_else(|e| panic!("{ok:?}: {e:#}"));
+        }
+        let err = format!("{:#}", email("crammd5").unwrap_err());
+        assert!(err.contains("notifier.m.auth-type"), "{err}");
+        assert!(err.contains("CRAM-MD5 is not supported"), "{err}");
     }
 
     #[test]

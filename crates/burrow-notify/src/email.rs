@@ -65,7 +65,8 @@ pub struct EmailSettings {
     pub extra_ca: Option<PathBuf>,
     /// Accept any server certificate.
     pub noverify: bool,
-    /// Timeout of the SMTP exchange.
+    /// Timeout of the whole SMTP exchange (connect, TLS, every command and the message): lettre
+    /// bounds only the connect, so a server that accepts and then stays silent is cut off here.
     pub timeout: Duration,
 }
 
@@ -78,6 +79,7 @@ pub struct EmailNotifier {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     to: Vec<Mailbox>,
+    timeout: Duration,
 }
 
 impl EmailNotifier {
@@ -143,6 +145,7 @@ impl EmailNotifier {
             transport: builder.build(),
             from,
             to,
+            timeout: s.timeout,
         })
     }
 }
@@ -191,10 +194,14 @@ impl Notifier for EmailNotifier {
             .header(content_type)
             .body(body)
             .map_err(|e| NotifyError::Permanent(format!("building the message: {e}")))?;
-        match self.transport.send(message).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(NotifyError::Permanent(e.to_string())),
-            Err(e) => Err(NotifyError::Delivery(e.to_string())),
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_permanent() => Err(NotifyError::Permanent(e.to_string())),
+            Ok(Err(e)) => Err(NotifyError::Delivery(e.to_string())),
+            Err(_) => Err(NotifyError::Delivery(format!(
+                "no answer from the SMTP server within {:?}",
+                self.timeout
+            ))),
         }
     }
 }
