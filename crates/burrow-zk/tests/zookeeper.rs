@@ -114,6 +114,16 @@ impl OwnZk {
         let classpath = std::env::var("BURROW_TEST_ZK_CLASSPATH").unwrap();
         self.spawn(&classpath);
     }
+
+    /// Replaces the server by an empty one on the same port: it knows no session, so every
+    /// client's session is expired when it reconnects.
+    fn replace_with_empty(&mut self) {
+        self.stop();
+        std::fs::remove_dir_all(self.dir.join("data")).unwrap();
+        std::fs::create_dir_all(self.dir.join("data")).unwrap();
+        let classpath = std::env::var("BURROW_TEST_ZK_CLASSPATH").unwrap();
+        self.spawn(&classpath);
+    }
 }
 
 impl Drop for OwnZk {
@@ -257,29 +267,14 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
     let chroot = unique("kafka");
     let base = format!("{chroot}/consumers");
     let client = burrow_zk::connect(&settings(&addr, 6000)).await.unwrap();
-    let put = |path: String, data: &'static str| {
-        let client = client.clone();
-        async move {
-            let parent = path.rsplit_once('/').unwrap().0.to_string();
-            ensure_path(&client, &parent).await.unwrap();
-            let opts = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
-            match client.create(&path, data.as_bytes(), &opts).await {
-                Ok(_) => {}
-                Err(zk::Error::NodeExists) => {
-                    client.set_data(&path, data.as_bytes(), None).await.unwrap();
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
-    };
     // Partitions 3 and 7 only (decision 17), an owner, an unparseable offset, a denied group.
-    put(format!("{base}/old/offsets/t/3"), "42").await;
-    put(format!("{base}/old/offsets/t/7"), "40").await;
-    put(format!("{base}/old/owners/t/3"), "old_host-1").await;
-    put(format!("{base}/old/offsets/t/0"), "not-a-number").await;
-    put(format!("{base}/storm-x/offsets/t/0"), "1").await;
+    put(&client, &format!("{base}/old/offsets/t/3"), "42").await;
+    put(&client, &format!("{base}/old/offsets/t/7"), "40").await;
+    put(&client, &format!("{base}/old/owners/t/3"), "old_host-1").await;
+    put(&client, &format!("{base}/old/offsets/t/0"), "not-a-number").await;
+    put(&client, &format!("{base}/storm-x/offsets/t/0"), "1").await;
     // A topic without broker offsets yet: dropped at first, read again once they are known.
-    put(format!("{base}/old/offsets/late/0"), "5").await;
+    put(&client, &format!("{base}/old/offsets/late/0"), "5").await;
 
     let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
     for p in 0..8 {
@@ -354,8 +349,8 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
         1
     );
     // A new commit, then a group that appears later: both followed by the watch.
-    put(format!("{base}/old/offsets/t/3"), "45").await;
-    put(format!("{base}/new/offsets/t/1"), "7").await;
+    put(&client, &format!("{base}/old/offsets/t/3"), "45").await;
+    put(&client, &format!("{base}/new/offsets/t/1"), "7").await;
     wait_for("the new commit and group", 10, || {
         offsets("old").first().map(|x| x.1.clone()) == Some(vec![42, 45])
             && offsets("new") == vec![(1, vec![7], String::new())]
@@ -394,5 +389,86 @@ async fn kafka_zk_reads_offsets_owners_and_new_groups() {
         .copied()
         .unwrap();
     assert_eq!((last.timestamp, last.order), (stat.mtime, stat.mzxid));
+    handle.stop().await;
+}
+
+/// Creates `path` (and its parents) holding `data`, or sets its data.
+async fn put(client: &zk::Client, path: &str, data: &str) {
+    let parent = path.rsplit_once('/').unwrap().0.to_string();
+    ensure_path(client, &parent).await.unwrap();
+    let opts = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+    match client.create(path, data.as_bytes(), &opts).await {
+        Ok(_) => {}
+        Err(zk::Error::NodeExists) => {
+            client.set_data(path, data.as_bytes(), None).await.unwrap();
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_zk_reads_the_tree_again_after_its_session_expires() {
+    let Some(mut zk) = OwnZk::start() else { return };
+    let addr = zk.addr();
+    let base = "/consumers";
+    let client = burrow_zk::connect(&settings(&addr, 4000)).await.unwrap();
+    put(&client, &format!("{base}/g/offsets/t/0"), "10").await;
+
+    let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+    for p in 0..2 {
+        let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+            cluster: "local".into(),
+            topic: "t".into(),
+            partition: p,
+            partition_count: 2,
+            offset: 100,
+            timestamp: 0,
+        });
+    }
+    let handle = kafka_zk::start(
+        ZkConsumerSettings {
+            name: "zk".into(),
+            cluster: "local".into(),
+            zk: settings(&addr, 4000),
+            base_path: base.into(),
+            filter: GroupFilter::new("", "", "consumer.zk").unwrap(),
+        },
+        storage.clone(),
+        ZkConsumerMetrics::unregistered().unwrap(),
+        tokio::sync::watch::channel(true).1,
+    );
+    let mut ready = handle.ready();
+    tokio::time::timeout(Duration::from_secs(10), ready.wait_for(|r| *r))
+        .await
+        .unwrap()
+        .unwrap();
+    let offsets = |group: &str, partition: usize| -> Vec<i64> {
+        storage
+            .fetch_consumer(burrow_core::now_ms(), "local", group)
+            .and_then(|t| t.get("t").and_then(|ps| ps.get(partition).cloned()))
+            .map(|p| p.offsets.iter().flatten().map(|o| o.offset).collect())
+            .unwrap_or_default()
+    };
+    wait_for("the first commit", 10, || offsets("g", 0) == vec![10]).await;
+
+    // A new ensemble on the same address: the module's session is gone, so it must connect
+    // again and read the whole tree, which now holds another partition and another group. (Not
+    // a newer commit of g/t/0: an empty ensemble numbers its zxids from the start again, so
+    // that commit would be older than the one stored, by its order.)
+    drop(client);
+    zk.replace_with_empty();
+    let client = burrow_zk::connect(&settings(&addr, 4000)).await.unwrap();
+    put(&client, &format!("{base}/g/offsets/t/1"), "20").await;
+    put(&client, &format!("{base}/h/offsets/t/1"), "30").await;
+    wait_for("the tree read again with a new session", 30, || {
+        offsets("g", 1) == vec![20] && offsets("h", 1) == vec![30]
+    })
+    .await;
+    // And followed again: a commit after the new read arrives through the new watch.
+    put(&client, &format!("{base}/h/offsets/t/1"), "35").await;
+    wait_for("a commit through the new watch", 10, || {
+        offsets("h", 1) == vec![30, 35]
+    })
+    .await;
     handle.stop().await;
 }
