@@ -32,7 +32,9 @@ wait_port() { # host port name logfile
   return 1
 }
 
-ZK_CLASSPATH=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar
+# Debian's zookeeper.jar names Netty's transport and handler in its manifest but not the codec
+# and resolver that TLS (NettyServerCnxnFactory with secureClientPort) also needs.
+ZK_CLASSPATH=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
 
 install_zookeeper() {
   [ -f /usr/share/java/zookeeper.jar ] && return 0

@@ -689,9 +689,7 @@ impl Config {
             }
             burrow_zk::validate_path("zookeeper.root-path", &zk.root_path)?;
             self.check_tls_ref("zookeeper.tls", &zk.tls)?;
-            if !zk.tls.is_empty() {
-                bail!("zookeeper.tls: TLS to ZooKeeper is not supported by burrow-rs yet; remove the key to connect in plain text");
-            }
+            self.zookeeper_tls()?;
         }
         for (name, p) in &self.client_profiles {
             self.check_tls_ref(&format!("client-profile.{name}.tls"), &p.tls)?;
@@ -856,6 +854,26 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The TLS settings of the `[zookeeper]` connection, when it names a `[tls.X]` profile (its
+    /// files read and checked).
+    pub fn zookeeper_tls(&self) -> Result<Option<burrow_zk::ZkTls>> {
+        let Some(zk) = self.zookeeper.as_ref().filter(|zk| !zk.tls.is_empty()) else {
+            return Ok(None);
+        };
+        let Some(t) = self.tls.get(&zk.tls) else {
+            bail!("zookeeper.tls: no [tls.{}] section", zk.tls);
+        };
+        let tls = burrow_zk::ZkTls::from_files(
+            &format!("tls.{}", zk.tls),
+            &t.cafile,
+            &t.certfile,
+            &t.keyfile,
+            t.noverify,
+        )
+        .with_context(|| format!("zookeeper.tls = {:?}", zk.tls))?;
+        Ok(Some(tls))
     }
 
     fn check_tls_ref(&self, key: &str, name: &str) -> Result<()> {
@@ -1228,6 +1246,25 @@ mod tests {
         assert_eq!(c.clusters, vec!["local", "Remote"]);
         assert_eq!(c.cluster_modules[1].1.offset_refresh, 30);
         assert_eq!(c.cluster_modules[0].1.topic_refresh, 60);
+    }
+
+    #[test]
+    fn zookeeper_tls_profile_is_read_at_the_check() {
+        let pki = burrow_testkit::TestPki::new("cli-zk-tls", &["127.0.0.1"]);
+        let with = |tls: &str| {
+            Config::parse(&format!(
+                "[zookeeper]\nservers = [\"z:2281\"]\ntls = \"zk\"\n[tls.zk]\n{tls}"
+            ))
+        };
+        let ca = pki.path("ca.pem").display().to_string();
+        let c = with(&format!("cafile = \"{ca}\"")).unwrap();
+        assert!(c.zookeeper_tls().unwrap().is_some());
+        let err = |tls: &str| format!("{:#}", with(tls).unwrap_err());
+        assert!(err("").contains("tls.zk.cafile: required"), "{}", err(""));
+        let e = err(&format!("cafile = \"{ca}\"\nnoverify = true"));
+        assert!(e.contains("tls.zk.noverify: not supported"), "{e}");
+        let e = err("cafile = \"/nonexistent/ca.pem\"");
+        assert!(e.contains("tls.zk.cafile: /nonexistent/ca.pem"), "{e}");
     }
 
     #[test]

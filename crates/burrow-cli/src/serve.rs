@@ -442,6 +442,8 @@ async fn serve(
                 zk: burrow_zk::ZkSettings {
                     servers: c.servers.clone(),
                     session_timeout: Duration::from_secs(c.zookeeper_timeout as u64),
+                    // Burrow's kafka_zk module has no TLS setting.
+                    tls: None,
                 },
                 base_path: format!("{}/consumers", c.zookeeper_path),
                 filter: GroupFilter::new(
@@ -522,6 +524,7 @@ async fn serve(
                 let settings = burrow_zk::ZkSettings {
                     servers: zk.servers.clone(),
                     session_timeout: Duration::from_secs(zk.timeout as u64),
+                    tls: config.zookeeper_tls()?,
                 };
                 info!(servers = %zk.servers.join(","), root = %zk.root_path, "joining the notifier leader election");
                 let e = burrow_zk::leader::start(settings, zk.root_path.clone());

@@ -99,6 +99,7 @@ async fn client_after_restart(zk: &OwnZk) -> zookeeper_client::Client {
     burrow_zk::connect(&burrow_zk::ZkSettings {
         servers: vec![zk.addr()],
         session_timeout: Duration::from_secs(6),
+        tls: None,
     })
     .await
     .unwrap()
@@ -170,6 +171,7 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
     let client = burrow_zk::connect(&burrow_zk::ZkSettings {
         servers: vec![zk.addr()],
         session_timeout: Duration::from_secs(6),
+        tls: None,
     })
     .await
     .unwrap();
@@ -296,6 +298,7 @@ address = "127.0.0.1:@PORT@"
     let client = burrow_zk::connect(&burrow_zk::ZkSettings {
         servers: vec![zk.clone()],
         session_timeout: Duration::from_secs(6),
+        tls: None,
     })
     .await
     .unwrap();

@@ -7,7 +7,8 @@
 //!   (`/consumers/<group>/offsets/<topic>/<partition>`).
 //!
 //! ZooKeeper is needed only with notifiers (leader election) or a `kafka_zk` consumer; a single
-//! instance with neither never connects to it.
+//! instance with neither never connects to it. Connections can be TLS ([`ZkTls`], Burrow's
+//! `[zookeeper] tls`).
 
 use std::time::Duration;
 
@@ -53,6 +54,87 @@ pub struct ZkSettings {
     pub servers: Vec<String>,
     /// Session timeout.
     pub session_timeout: Duration,
+    /// TLS to every server of the ensemble, or plain TCP.
+    pub tls: Option<ZkTls>,
+}
+
+/// TLS to ZooKeeper (its `secureClientPort`): the servers' certificates must chain to the given
+/// CA and name the host dialled; a client certificate is presented when given (ZooKeeper asks
+/// for one unless `ssl.clientAuth=none`). Built from Burrow's `[tls.X]` profile keys.
+#[derive(Clone)]
+pub struct ZkTls {
+    ca_pem: String,
+    identity: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for ZkTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZkTls")
+            .field("client_certificate", &self.identity.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ZkTls {
+    /// Reads a `[tls.X]` profile for ZooKeeper; `profile` (`tls.X`) prefixes the keys named in
+    /// errors. `cafile` is required (as in Burrow); `certfile` and `keyfile` go together.
+    /// `noverify` is refused: the client always verifies the servers' certificates.
+    pub fn from_files(
+        profile: &str,
+        cafile: &str,
+        certfile: &str,
+        keyfile: &str,
+        noverify: bool,
+    ) -> Result<Self, ZkError> {
+        let bad = |key: &str, message: String| ZkError::Config {
+            key: format!("{profile}.{key}"),
+            message,
+        };
+        if noverify {
+            return Err(bad(
+                "noverify",
+                "not supported for ZooKeeper: the servers' certificates are always verified; \
+                 put the CA that signed them (or a self-signed certificate itself) in cafile"
+                    .into(),
+            ));
+        }
+        if cafile.is_empty() {
+            return Err(bad(
+                "cafile",
+                "required for TLS to ZooKeeper (the CA of the servers' certificates)".into(),
+            ));
+        }
+        if certfile.is_empty() != keyfile.is_empty() {
+            let missing = if certfile.is_empty() {
+                "certfile"
+            } else {
+                "keyfile"
+            };
+            return Err(bad(missing, "certfile and keyfile go together".into()));
+        }
+        let read = |key: &str, path: &str| {
+            std::fs::read_to_string(path).map_err(|e| bad(key, format!("{path}: {e}")))
+        };
+        let ca_pem = read("cafile", cafile)?;
+        zk::TlsCa::from_pem(&ca_pem).map_err(|e| bad("cafile", format!("{cafile}: {e}")))?;
+        let identity = if certfile.is_empty() {
+            None
+        } else {
+            let (cert, key) = (read("certfile", certfile)?, read("keyfile", keyfile)?);
+            zk::TlsIdentity::from_pem(&cert, &key)
+                .map_err(|e| bad("certfile", format!("{certfile} with {keyfile}: {e}")))?;
+            Some((cert, key))
+        };
+        Ok(ZkTls { ca_pem, identity })
+    }
+
+    fn options(&self) -> Result<zk::TlsOptions, zk::Error> {
+        let options = zk::TlsOptions::new().with_pem_ca(&self.ca_pem)?;
+        match &self.identity {
+            Some((cert, key)) => options.with_pem_identity(cert, key),
+            None => Ok(options),
+        }
+    }
 }
 
 /// Checks that `path` is an absolute ZooKeeper path without empty, `.` or `..` segments nor a
@@ -86,14 +168,29 @@ pub fn validate_path(key: &str, path: &str) -> Result<(), ZkError> {
 
 /// Connects a session (one attempt).
 pub async fn connect(settings: &ZkSettings) -> Result<zk::Client, ZkError> {
-    zk::Client::connector()
-        .with_session_timeout(settings.session_timeout)
-        .connect(&settings.servers.join(","))
-        .await
-        .map_err(ZkError::request(format!(
-            "connecting to {}",
-            settings.servers.join(",")
-        )))
+    let servers = settings.servers.join(",");
+    // A failed handshake shows only as a timeout: the client tries again until then.
+    let what = || match settings.tls {
+        None => format!("connecting to {servers}"),
+        Some(_) => format!(
+            "connecting with TLS to {servers} (a TLS port, secureClientPort? the servers' CA in \
+             cafile? a client certificate the servers accept?)"
+        ),
+    };
+    let connector = zk::Client::connector().with_session_timeout(settings.session_timeout);
+    match &settings.tls {
+        None => connector.connect(&servers).await,
+        Some(tls) => {
+            // The ZooKeeper client builds its TLS configuration with the process's default
+            // crypto provider; the rest of Burrow names ring explicitly. Installing ring fails
+            // harmlessly when a provider is already installed.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let options = tls.options().map_err(ZkError::request(what()))?;
+            // Every server without a scheme is dialled with TLS.
+            connector.with_tls(options).secure_connect(&servers).await
+        }
+    }
+    .map_err(ZkError::request(what()))
 }
 
 /// Creates `path` and every missing parent (decision 16: Burrow stopped at the first prefix that
@@ -115,6 +212,32 @@ pub async fn ensure_path(client: &zk::Client, path: &str) -> Result<(), ZkError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_profile_errors_name_the_key() {
+        let pki = burrow_testkit::TestPki::new("zk-tls-unit", &["127.0.0.1"]);
+        let f = |name: &str| pki.path(name).display().to_string();
+        let (ca, cert, key) = (f("ca.pem"), f("cert.pem"), f("key.pem"));
+        std::fs::write(pki.path("junk.pem"), "not a certificate").unwrap();
+        let err = |cafile: &str, certfile: &str, keyfile: &str, noverify: bool| {
+            ZkTls::from_files("tls.zk", cafile, certfile, keyfile, noverify)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(ZkTls::from_files("tls.zk", &ca, &cert, &key, false).is_ok());
+        assert!(ZkTls::from_files("tls.zk", &ca, "", "", false).is_ok());
+        assert!(err(&ca, &cert, &key, true).starts_with("tls.zk.noverify: "));
+        assert!(err("", "", "", false).starts_with("tls.zk.cafile: required"));
+        assert!(err(&ca, &cert, "", false).starts_with("tls.zk.keyfile: "));
+        assert!(err(&ca, "", &key, false).starts_with("tls.zk.certfile: "));
+        assert!(err(&f("missing.pem"), "", "", false).starts_with("tls.zk.cafile: "));
+        assert!(err(&f("junk.pem"), "", "", false).starts_with("tls.zk.cafile: "));
+        assert!(err(&ca, &cert, &f("junk.pem"), false).starts_with("tls.zk.certfile: "));
+        // The key stays out of debug output.
+        let tls = ZkTls::from_files("tls.zk", &ca, &cert, &key, false).unwrap();
+        assert!(!format!("{tls:?}").contains("PRIVATE KEY"));
+    }
 
     #[test]
     fn paths() {

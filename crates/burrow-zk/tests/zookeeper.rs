@@ -38,6 +38,7 @@ fn settings(addr: &str, timeout_ms: u64) -> ZkSettings {
     ZkSettings {
         servers: vec![addr.to_string()],
         session_timeout: Duration::from_millis(timeout_ms),
+        tls: None,
     }
 }
 
@@ -46,10 +47,40 @@ struct OwnZk {
     child: Option<Child>,
     dir: PathBuf,
     port: u16,
+    java_args: Vec<String>,
 }
 
 impl OwnZk {
     fn start() -> Option<OwnZk> {
+        Self::start_with("clientPort", Vec::new())
+    }
+
+    /// A ZooKeeper that speaks only TLS (Netty, `secureClientPort`), with the PKI's server
+    /// certificate, asking every client for a certificate from the PKI's CA.
+    fn start_tls(pki: &burrow_testkit::TestPki) -> Option<OwnZk> {
+        let keystore = pki.path("zk-keystore.pem");
+        let key = std::fs::read_to_string(pki.path("key.pem")).unwrap();
+        let cert = std::fs::read_to_string(pki.path("cert.pem")).unwrap();
+        std::fs::write(&keystore, key + &cert).unwrap();
+        let args = [
+            "zookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"
+                .to_string(),
+            format!("zookeeper.ssl.keyStore.location={}", keystore.display()),
+            "zookeeper.ssl.keyStore.type=PEM".into(),
+            format!(
+                "zookeeper.ssl.trustStore.location={}",
+                pki.path("ca.pem").display()
+            ),
+            "zookeeper.ssl.trustStore.type=PEM".into(),
+            "zookeeper.ssl.clientAuth=need".into(),
+        ];
+        Self::start_with(
+            "secureClientPort",
+            args.iter().map(|a| format!("-D{a}")).collect(),
+        )
+    }
+
+    fn start_with(port_key: &str, java_args: Vec<String>) -> Option<OwnZk> {
         let classpath = match std::env::var("BURROW_TEST_ZK_CLASSPATH") {
             Ok(c) => c,
             _ if std::env::var_os("CI").is_some() => {
@@ -67,7 +98,7 @@ impl OwnZk {
         std::fs::write(
             dir.join("zoo.cfg"),
             format!(
-                "tickTime=500\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nminSessionTimeout=1000\nmaxSessionTimeout=60000\nadmin.enableServer=false\n",
+                "tickTime=500\ndataDir={}\n{port_key}={port}\n{port_key}Address=127.0.0.1\nminSessionTimeout=1000\nmaxSessionTimeout=60000\nadmin.enableServer=false\n",
                 dir.join("data").display()
             ),
         )
@@ -76,6 +107,7 @@ impl OwnZk {
             child: None,
             dir,
             port,
+            java_args,
         };
         zk.spawn(&classpath);
         Some(zk)
@@ -83,7 +115,9 @@ impl OwnZk {
 
     fn spawn(&mut self, classpath: &str) {
         let child = Command::new("java")
-            .args(["-Xmx128m", "-cp", classpath])
+            .arg("-Xmx128m")
+            .args(&self.java_args)
+            .args(["-cp", classpath])
             .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
             .arg(self.dir.join("zoo.cfg"))
             .stdout(Stdio::null())
@@ -471,4 +505,46 @@ async fn kafka_zk_reads_the_tree_again_after_its_session_expires() {
     })
     .await;
     handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_to_zookeeper_with_a_client_certificate() {
+    let pki = burrow_testkit::TestPki::new("zk-tls", &["127.0.0.1", "localhost"]);
+    let Some(zk) = OwnZk::start_tls(&pki) else {
+        return;
+    };
+    let file = |f: &str| pki.path(f).display().to_string();
+    let tls = |ca: &str, cert: &str, key: &str| {
+        Some(burrow_zk::ZkTls::from_files("tls.zk", &file(ca), cert, key, false).unwrap())
+    };
+    let with = |tls| ZkSettings {
+        servers: vec![zk.addr()],
+        session_timeout: Duration::from_secs(6),
+        tls,
+    };
+    let (cert, key) = (file("cert.pem"), file("key.pem"));
+
+    // Trusted server, client certificate presented: a session, and the leader election on it.
+    let good = with(tls("ca.pem", &cert, &key));
+    let client = burrow_zk::connect(&good).await.unwrap();
+    ensure_path(&client, "/burrow-tls/a").await.unwrap();
+    assert!(client.check_stat("/burrow-tls/a").await.unwrap().is_some());
+    let election = leader::start(good, "/burrow-tls".into());
+    let log = record(election.role());
+    wait_for("leads over TLS", 15, || current(&log) == Role::Leader).await;
+    election.stop().await;
+
+    // Refused: a server certificate from another CA, no client certificate, plain TCP.
+    for (what, settings) in [
+        ("another CA", with(tls("other-ca.pem", &cert, &key))),
+        ("no client certificate", with(tls("ca.pem", "", ""))),
+        ("plain TCP", with(None)),
+    ] {
+        let attempt =
+            tokio::time::timeout(Duration::from_secs(20), burrow_zk::connect(&settings)).await;
+        assert!(
+            !matches!(attempt, Ok(Ok(_))),
+            "{what}: a session was established"
+        );
+    }
 }
