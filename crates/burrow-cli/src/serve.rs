@@ -477,6 +477,7 @@ async fn serve(
             offsets_topic: c.offsets_topic.clone(),
             start_latest: c.start_latest,
             backfill_earliest: c.backfill_earliest,
+            resume: Default::default(),
             filter: GroupFilter::new(
                 &c.group_allowlist,
                 &c.group_denylist,

@@ -122,6 +122,7 @@ fn bench(c: &mut Criterion) {
         offsets_topic: "__consumer_offsets".into(),
         start_latest: false,
         backfill_earliest: false,
+        resume: Default::default(),
         filter: GroupFilter::default(),
     };
     let metrics = IngestMetrics::unregistered();

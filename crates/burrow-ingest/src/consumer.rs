@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus::IntCounter;
@@ -43,6 +43,24 @@ pub struct ConsumerSettings {
     pub backfill_earliest: bool,
     /// The module's group allowlist and denylist (offset commits only, as in Burrow).
     pub filter: GroupFilter,
+    /// Where to go on reading, per partition of the offsets topic (next offset), from a saved
+    /// state ([`ConsumerHandle::positions`] of an earlier run). A partition listed here is read
+    /// from that offset whatever `start_latest` says (no backfill: the saved state holds what came
+    /// before); an offset the log no longer holds (retention, a recreated topic) is read from the
+    /// log start instead. Other partitions start as configured.
+    pub resume: BTreeMap<i32, i64>,
+}
+
+/// How far each partition's records are stored, shared between a module and its handle.
+type ReadPositions = Arc<Mutex<Progress>>;
+
+/// Per partition of the offsets topic: where the live reader has stored up to, and, while a
+/// backfill of the partition is unfinished, where the backfill has (it is behind the live
+/// reader, and what lies between them is not all stored yet).
+#[derive(Debug, Default)]
+struct Progress {
+    live: BTreeMap<i32, i64>,
+    backfill: BTreeMap<i32, i64>,
 }
 
 impl ConsumerSettings {
@@ -56,6 +74,7 @@ impl ConsumerSettings {
 pub struct ConsumerHandle {
     name: String,
     ready: watch::Receiver<bool>,
+    positions: ReadPositions,
     task: JoinHandle<()>,
 }
 
@@ -69,6 +88,21 @@ impl ConsumerHandle {
     /// started (with `start-latest` and `backfill-earliest`: once the backfill is done).
     pub fn ready(&self) -> watch::Receiver<bool> {
         self.ready.clone()
+    }
+
+    /// How far the module's records are stored: per partition of the offsets topic, the offset
+    /// after the last record whose writes are in storage (partitions it has read nothing from are
+    /// missing). Read this before taking a storage snapshot, so that the snapshot holds at least
+    /// everything before these offsets; resuming there re-reads at most the few records stored
+    /// in between, whose commits storage drops as duplicates (same order).
+    pub fn positions(&self) -> BTreeMap<i32, i64> {
+        let progress = self.positions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut positions = progress.live.clone();
+        for (&p, &at) in &progress.backfill {
+            let live = positions.entry(p).or_insert(at);
+            *live = (*live).min(at);
+        }
+        positions
     }
 
     /// Stops the module.
@@ -90,6 +124,7 @@ pub fn start(
 ) -> ConsumerHandle {
     let (ready_tx, ready) = watch::channel(false);
     let name = settings.name.clone();
+    let positions = ReadPositions::default();
     let task = tokio::spawn(run(
         settings,
         storage,
@@ -97,8 +132,14 @@ pub fn start(
         refresher,
         cluster_ready,
         ready_tx,
+        positions.clone(),
     ));
-    ConsumerHandle { name, ready, task }
+    ConsumerHandle {
+        name,
+        ready,
+        positions,
+        task,
+    }
 }
 
 /// Turns records into storage writes. Shared by the partition readers of one module.
@@ -396,6 +437,7 @@ async fn run(
     refresher: Option<Refresher>,
     mut cluster_ready: watch::Receiver<bool>,
     ready: watch::Sender<bool>,
+    read_positions: ReadPositions,
 ) {
     let gauge = metrics.backlog_ready.with_label_values(&[&settings.name]);
     gauge.set(0);
@@ -455,13 +497,25 @@ async fn run(
         topic: topic.clone(),
         processor,
         fetch_errors,
+        read_positions,
     };
     let mut live = Vec::new();
     let mut backfills = Vec::new();
+    let mut resumed = 0usize;
     for p in partitions {
         let end = ends.get(&p).copied().unwrap_or(0);
         let start = earliest.get(&p).copied().unwrap_or(0);
-        if settings.start_latest {
+        if let Some(&at) = settings.resume.get(&p) {
+            // From a saved state: go on where it was stored up to.
+            let from = if (start..=end).contains(&at) {
+                at
+            } else {
+                warn!(consumer = %settings.name, partition = p, saved = at, start, end, "the saved position is not in the log (retention, or a recreated topic); reading the partition from its start");
+                start
+            };
+            resumed += 1;
+            live.push(Position::new(p, from, end, None, Some(backlog.clone())));
+        } else if settings.start_latest {
             if backfill && start < end {
                 // Burrow skips a partition holding a single record here; this reads it.
                 backfills.push(Position::new(
@@ -478,6 +532,19 @@ async fn run(
         } else {
             live.push(Position::new(p, start, end, None, Some(backlog.clone())));
         }
+    }
+    if resumed > 0 {
+        info!(consumer = %settings.name, partitions = resumed, "going on from the saved positions");
+    }
+    {
+        // Where each partition starts is already a position to go on from: what lies before it
+        // is stored, or was skipped as configured (start-latest).
+        let mut progress = reader
+            .read_positions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        progress.live = live.iter().map(|p| (p.partition, p.offset)).collect();
+        progress.backfill = backfills.iter().map(|p| (p.partition, p.offset)).collect();
     }
     backlog.done_one();
     let mut tasks = JoinSet::new();
@@ -554,6 +621,7 @@ struct Reader {
     topic: String,
     processor: Arc<Processor>,
     fetch_errors: IntCounter,
+    read_positions: ReadPositions,
 }
 
 /// A partition's fetched records, to be decoded and stored.
@@ -562,6 +630,8 @@ struct Part {
     records: RawRecords,
     /// Records from this offset on are not processed (a backfill's end).
     below: Option<i64>,
+    /// The offset after these records: the partition's stored position once they are processed.
+    next: i64,
 }
 
 /// Work for a processing thread: a partition's records, and/or the backlog to release once
@@ -570,6 +640,8 @@ struct Work {
     now: i64,
     part: Option<Part>,
     release: Option<Arc<Backlog>>,
+    /// This partition's backfill is finished once the work before is stored.
+    backfill_done: Option<i32>,
 }
 
 /// Works queued per processing thread before the fetch loop waits.
@@ -583,18 +655,30 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(processor: &Arc<Processor>) -> (Self, Vec<JoinHandle<()>>) {
+    fn start(processor: &Arc<Processor>, positions: &ReadPositions) -> (Self, Vec<JoinHandle<()>>) {
         let n = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         let mut queues = Vec::with_capacity(n);
         let mut handles = Vec::with_capacity(n);
         for _ in 0..n {
             let (tx, mut rx) = tokio::sync::mpsc::channel::<Work>(WORK_QUEUE);
             queues.push(tx);
-            let processor = processor.clone();
+            let (processor, positions) = (processor.clone(), positions.clone());
             handles.push(tokio::task::spawn_blocking(move || {
                 while let Some(w) = rx.blocking_recv() {
                     if let Some(p) = &w.part {
                         processor.process(w.now, p.partition, &p.records, p.below);
+                        let mut progress = positions.lock().unwrap_or_else(|e| e.into_inner());
+                        match p.below {
+                            None => progress.live.insert(p.partition, p.next),
+                            Some(_) => progress.backfill.insert(p.partition, p.next),
+                        };
+                    }
+                    if let Some(partition) = w.backfill_done {
+                        positions
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .backfill
+                            .remove(&partition);
                     }
                     if let Some(b) = w.release {
                         b.done_one();
@@ -620,7 +704,7 @@ impl Reader {
     /// loop only reads batch headers; processing threads decode and store the records, so
     /// fetching and storing overlap, and partitions are stored on every core.
     async fn read(self, positions: Vec<Position>) {
-        let (workers, handles) = Workers::start(&self.processor);
+        let (workers, handles) = Workers::start(&self.processor, &self.read_positions);
         self.fetch_loop(positions, &workers).await;
         // Finished (a backfill): let the threads drain their queues and stop.
         drop(workers);
@@ -683,6 +767,7 @@ impl Reader {
                                     partition,
                                     records: r.records,
                                     below: pos.stop_at,
+                                    next: next.unwrap_or(pos.offset),
                                 });
                             }
                             let release = match next {
@@ -704,8 +789,18 @@ impl Reader {
                                     release
                                 }
                             };
-                            if (part.is_some() || release.is_some())
-                                && !workers.send(partition, Work { now, part, release }).await
+                            let backfill_done =
+                                (pos.stop_at.is_some() && pos.finished()).then_some(partition);
+                            let work = Work {
+                                now,
+                                part,
+                                release,
+                                backfill_done,
+                            };
+                            if (work.part.is_some()
+                                || work.release.is_some()
+                                || work.backfill_done.is_some())
+                                && !workers.send(partition, work).await
                             {
                                 return;
                             }

@@ -1,8 +1,10 @@
 //! The consumer module on real brokers: where it starts (`start-latest`, `backfill-earliest`),
-//! readiness only once the backlog is stored, commits written after start, and several commits
-//! of one group in one batch (as the group coordinator writes a commit request).
+//! readiness only once the backlog is stored, commits written after start, several commits
+//! of one group in one batch (as the group coordinator writes a commit request), and going on
+//! from saved positions (warm restart).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,7 @@ use burrow_ingest::cluster::{self, ClusterSettings};
 use burrow_ingest::consumer::{self, ConsumerSettings};
 use burrow_ingest::IngestMetrics;
 use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
-use burrow_kafka::{ClientConfig, Compression, KafkaClient};
+use burrow_kafka::{ClientConfig, Compression, IsolationLevel, KafkaClient, OffsetSpec};
 use burrow_storage::{GroupFilter, Storage, StorageConfig};
 use burrow_testkit::brokers;
 
@@ -144,6 +146,7 @@ async fn start_modes_backfill_readiness_and_live_commits() {
 
         // Records in the offsets topic before each case starts.
         let mut backlog = 5 * 2 * TOPIC_PARTITIONS as u64;
+        let mut saved = BTreeMap::new();
         // (start-latest, backfill-earliest, whether the backlog is read)
         for (start_latest, backfill, reads_backlog) in [
             (false, false, true),
@@ -181,6 +184,7 @@ async fn start_modes_backfill_readiness_and_live_commits() {
                     offsets_topic: offsets_topic.clone(),
                     start_latest,
                     backfill_earliest: backfill,
+                    resume: Default::default(),
                     filter: GroupFilter::default(),
                 },
                 storage.clone(),
@@ -229,8 +233,95 @@ async fn start_modes_backfill_readiness_and_live_commits() {
             let expected = if reads_backlog { backlog + new } else { new };
             assert_eq!(read, expected, "{case}: records read once each");
             backlog += new;
+            saved = consumer.positions();
             consumer.stop().await;
             cluster.stop().await;
         }
+
+        // Warm restart: the last module's positions are each partition's end (everything read
+        // is stored), and a module resumed there reads only what was written since.
+        let tps: Vec<(String, i32)> = (0..OFFSETS_PARTITIONS)
+            .map(|p| (offsets_topic.clone(), p))
+            .collect();
+        let ends = |client: KafkaClient, tps: Vec<(String, i32)>| async move {
+            client
+                .list_offsets(&tps, OffsetSpec::Latest, IsolationLevel::ReadCommitted)
+                .await
+                .into_iter()
+                .map(|o| (o.partition, o.result.unwrap()))
+                .filter(|(_, end)| *end > 0)
+                .collect::<BTreeMap<i32, i64>>()
+        };
+        let at_stop = ends(client.clone(), tps.clone()).await;
+        assert_eq!(saved, at_stop, "{name}: positions at stop");
+        commit_all(&client, &offsets_topic, "after-stop", &topic, 5, one_batch).await;
+        // A saved position the log does not hold (a recreated topic): that partition is read
+        // from its start.
+        let odd = offsets::partition_for_group("old-0", OFFSETS_PARTITIONS);
+        let mut resume = saved.clone();
+        resume.insert(odd, 1_000_000);
+        let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+        let metrics = IngestMetrics::unregistered();
+        let cluster = cluster::start(
+            ClusterSettings {
+                name: "local".into(),
+                servers: vec![addr.clone()],
+                client: ClientConfig::default(),
+                offset_refresh: Duration::from_secs(1),
+                topic_refresh: Duration::from_secs(60),
+                groups_reaper_refresh: None,
+                reaper_spares: vec![],
+            },
+            storage.clone(),
+            metrics.clone(),
+        );
+        let consumer = consumer::start(
+            ConsumerSettings {
+                name: "test".into(),
+                cluster: "local".into(),
+                servers: vec![addr.clone()],
+                client: ClientConfig::default(),
+                offsets_topic: offsets_topic.clone(),
+                // Ignored for partitions with a saved position.
+                start_latest: true,
+                backfill_earliest: true,
+                resume,
+                filter: GroupFilter::default(),
+            },
+            storage.clone(),
+            metrics.clone(),
+            Some(cluster.refresher()),
+            cluster.first_round(),
+        );
+        let mut ready = consumer.ready();
+        tokio::time::timeout(Duration::from_secs(20), ready.wait_for(|r| *r))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: resumed module never ready"))
+            .unwrap();
+        assert_eq!(
+            stored(&storage, "after-stop", &topic),
+            Some(vec![5; TOPIC_PARTITIONS as usize]),
+            "{name}: written while stopped"
+        );
+        // The re-read partition from its start, and the records written since (wherever).
+        let expected = at_stop[&odd] + TOPIC_PARTITIONS as i64;
+        assert_eq!(
+            metrics.records_read.with_label_values(&["test"]).get() as i64,
+            expected,
+            "{name}: what was written since, and the partition whose position was not in the log"
+        );
+        for g in 0..5 {
+            let group = format!("old-{g}");
+            let read_again = offsets::partition_for_group(&group, OFFSETS_PARTITIONS) == odd;
+            assert_eq!(
+                stored(&storage, &group, &topic).is_some(),
+                read_again,
+                "{name}: {group} is before the saved position unless in the re-read partition"
+            );
+        }
+        let now_at = ends(client.clone(), tps).await;
+        assert_eq!(consumer.positions(), now_at, "{name}: positions after");
+        consumer.stop().await;
+        cluster.stop().await;
     }
 }

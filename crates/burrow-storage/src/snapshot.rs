@@ -27,6 +27,11 @@ pub struct Snapshot {
     pub intervals: usize,
     /// State per cluster.
     pub clusters: BTreeMap<String, ClusterSnapshot>,
+    /// Where the modules that fed this state had read to when it was taken: module name →
+    /// partition of its offsets topic → next offset to read. Storage neither fills nor reads it;
+    /// a server that saves its state records its consumers here and resumes them from it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub readers: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
 /// The state of one cluster.
@@ -136,6 +141,7 @@ impl Storage {
             taken_at: now_ms,
             intervals: self.intervals,
             clusters,
+            readers: BTreeMap::new(),
         }
     }
 
