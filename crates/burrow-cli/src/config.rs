@@ -37,6 +37,8 @@ fn schema(section: &str) -> &'static [(&'static str, Ty)] {
             ("stdout-logfile", Str),
             ("access-control-allow-origin", Str),
             ("env-var-prefix", Str),
+            ("state-file", Str),
+            ("state-interval", Int),
         ],
         "logging" => &[
             ("filename", Str),
@@ -174,6 +176,10 @@ pub struct General {
     pub access_control_allow_origin: String,
     /// Prefix of environment overrides.
     pub env_var_prefix: String,
+    /// burrow-rs: the file the server's state is saved to for warm restarts ("" = none).
+    pub state_file: String,
+    /// burrow-rs: seconds between two saves of the state file (it is also saved at shutdown).
+    pub state_interval: i64,
 }
 
 impl Default for General {
@@ -183,6 +189,8 @@ impl Default for General {
             stdout_logfile: String::new(),
             access_control_allow_origin: String::new(),
             env_var_prefix: "burrow".into(),
+            state_file: String::new(),
+            state_interval: 300,
         }
     }
 }
@@ -672,6 +680,32 @@ impl Config {
         ] {
             if v < 0 {
                 bail!("{key}: must not be negative, got {v}");
+            }
+        }
+        if self.general.state_interval < 1 {
+            bail!(
+                "general.state-interval: must be at least 1 second, got {}",
+                self.general.state_interval
+            );
+        }
+        if !self.general.state_file.is_empty() {
+            let file = Path::new(&self.general.state_file);
+            let dir = match file.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                bail!(
+                    "general.state-file: {}: the directory {} does not exist",
+                    self.general.state_file,
+                    dir.display()
+                );
+            }
+            if file.is_dir() {
+                bail!(
+                    "general.state-file: {} is a directory",
+                    self.general.state_file
+                );
             }
         }
         if let Some(zk) = &self.zookeeper {

@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::{error, info};
+use tracing::{debug, error, info, warn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{filter::LevelFilter, reload, Layer, Registry};
@@ -353,6 +353,23 @@ async fn serve(
     health.register(Box::new(
         prometheus::process_collector::ProcessCollector::for_self(),
     ))?;
+
+    // Warm restart: the saved windows, owners and broker offsets before any module starts, and
+    // where each consumer had stored its offsets topic up to.
+    let state = match config.general.state_file.as_str() {
+        "" => None,
+        path => Some(Arc::new(crate::state::StateFile::new(
+            Path::new(path),
+            &health,
+        )?)),
+    };
+    let mut resume = match &state {
+        Some(state) => {
+            let (state, storage) = (state.clone(), storage.clone());
+            tokio::task::spawn_blocking(move || state.load(&storage)).await?
+        }
+        None => Default::default(),
+    };
     let metrics = IngestMetrics::new(&health)?;
     let notify_metrics = burrow_notify::NotifyMetrics::new(&health)?;
     let zk_registry = health.clone();
@@ -477,7 +494,7 @@ async fn serve(
             offsets_topic: c.offsets_topic.clone(),
             start_latest: c.start_latest,
             backfill_earliest: c.backfill_earliest,
-            resume: Default::default(),
+            resume: resume.remove(name).unwrap_or_default(),
             filter: GroupFilter::new(
                 &c.group_allowlist,
                 &c.group_denylist,
@@ -493,6 +510,29 @@ async fn serve(
             cluster.first_round(),
         ));
     }
+    // The state file, saved every `state-interval` (and at shutdown, below).
+    let save_task = state.as_ref().map(|state| {
+        let (state, storage) = (state.clone(), storage.clone());
+        let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
+        let every = Duration::from_secs(config.general.state_interval as u64);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let readers = positions
+                    .iter()
+                    .map(|p| (p.name().to_string(), p.get()))
+                    .collect();
+                let (state, storage) = (state.clone(), storage.clone());
+                match tokio::task::spawn_blocking(move || state.save(&storage, readers)).await {
+                    Ok(Ok(())) => debug!("state saved"),
+                    Ok(Err(e)) => warn!(error = %format!("{e:#}"), "saving the state failed"),
+                    Err(e) => warn!(error = %e, "saving the state failed"),
+                }
+            }
+        })
+    });
     let (ready_tx, ready_rx) = watch::channel(false);
     let ready_task = {
         let mut flags: Vec<watch::Receiver<bool>> = consumers.iter().map(|c| c.ready()).collect();
@@ -565,11 +605,33 @@ async fn serve(
     for z in zk_consumers {
         z.stop().await;
     }
+    if let Some(t) = save_task {
+        t.abort();
+        let _ = t.await;
+    }
+    // Positions before the consumers stop (what they store meanwhile is in the snapshot too,
+    // and dropped as duplicates when read again).
+    let readers: crate::state::Readers = consumers
+        .iter()
+        .map(|c| (c.name().to_string(), c.positions()))
+        .collect();
     for c in consumers {
         c.stop().await;
     }
     for c in clusters {
         c.stop().await;
+    }
+    if let Some(state) = state {
+        let storage = storage.clone();
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || state.save(&storage, readers)).await {
+            Ok(Ok(())) => info!(
+                took_ms = started.elapsed().as_millis() as u64,
+                "state saved"
+            ),
+            Ok(Err(e)) => error!(error = %format!("{e:#}"), "saving the state failed"),
+            Err(e) => error!(error = %e, "saving the state failed"),
+        }
     }
     let _ = stop_tx.send(true);
     while servers.join_next().await.is_some() {}

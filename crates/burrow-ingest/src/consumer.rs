@@ -51,6 +51,31 @@ pub struct ConsumerSettings {
     pub resume: BTreeMap<i32, i64>,
 }
 
+/// How far a consumer module has stored its offsets topic ([`ConsumerHandle::positions`]).
+#[derive(Clone)]
+pub struct Positions {
+    name: String,
+    progress: ReadPositions,
+}
+
+impl Positions {
+    /// The module's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Per partition, the offset after the last record whose writes are in storage.
+    pub fn get(&self) -> BTreeMap<i32, i64> {
+        let progress = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        let mut positions = progress.live.clone();
+        for (&p, &at) in &progress.backfill {
+            let live = positions.entry(p).or_insert(at);
+            *live = (*live).min(at);
+        }
+        positions
+    }
+}
+
 /// How far each partition's records are stored, shared between a module and its handle.
 type ReadPositions = Arc<Mutex<Progress>>;
 
@@ -96,13 +121,15 @@ impl ConsumerHandle {
     /// everything before these offsets; resuming there re-reads at most the few records stored
     /// in between, whose commits storage drops as duplicates (same order).
     pub fn positions(&self) -> BTreeMap<i32, i64> {
-        let progress = self.positions.lock().unwrap_or_else(|e| e.into_inner());
-        let mut positions = progress.live.clone();
-        for (&p, &at) in &progress.backfill {
-            let live = positions.entry(p).or_insert(at);
-            *live = (*live).min(at);
+        self.positions_handle().get()
+    }
+
+    /// [`Self::positions`], readable from another task.
+    pub fn positions_handle(&self) -> Positions {
+        Positions {
+            name: self.name.clone(),
+            progress: self.positions.clone(),
         }
-        positions
     }
 
     /// Stops the module.

@@ -1,0 +1,222 @@
+//! Warm restarts on the real brokers: `serve` saves its state (periodically and at SIGTERM),
+//! comes back with the saved windows, reads only what was written to the offsets topic while
+//! it was down, and starts cold, keeping the file aside, when the file is not usable.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
+use burrow_kafka::{Compression, IsolationLevel, OffsetSpec};
+use common::{brokers, http, now_ms, Kafka, Server};
+
+const OFFSETS_PARTITIONS: i32 = 4;
+
+fn config(addr: &str, offsets_topic: &str) -> String {
+    format!(
+        r#"
+[general]
+pidfile = "@DIR@/burrow.pid"
+state-file = "@DIR@/state.json"
+state-interval = 1
+[cluster.local]
+class-name = "kafka"
+servers = ["{addr}"]
+offset-refresh = 1
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["{addr}"]
+offsets-topic = "{offsets_topic}"
+[storage.default]
+intervals = 5
+[evaluator.default]
+expire-cache = 1
+[httpserver.default]
+address = "127.0.0.1:@PORT@"
+"#
+    )
+}
+
+/// An offset commit of `group` on partition 0 of `topic`, in this test's own offsets topic.
+async fn commit(kafka: &Kafka, offsets_topic: &str, group: &str, topic: &str, offset: i64) {
+    let (mut k, mut v) = (Vec::new(), Vec::new());
+    offsets::encode_offset_commit_key(
+        &mut k,
+        &OffsetCommitKey {
+            version: 1,
+            group,
+            topic,
+            partition: 0,
+        },
+    );
+    offsets::encode_offset_commit_value(
+        &mut v,
+        &OffsetCommitValue {
+            version: 3,
+            offset,
+            leader_epoch: 0,
+            metadata: "",
+            commit_timestamp: now_ms() - 100_000 + offset * 1000,
+            expire_timestamp: -1,
+        },
+    )
+    .unwrap();
+    let p = offsets::partition_for_group(group, OFFSETS_PARTITIONS);
+    kafka
+        .client
+        .produce(
+            offsets_topic,
+            p,
+            &[(Some(Bytes::from(k)), Some(Bytes::from(v)))],
+            Compression::None,
+        )
+        .await
+        .unwrap();
+}
+
+fn wait_ready(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http(server.port, "GET", "/burrow/admin/ready").map(|r| r.0) != Some(200) {
+        assert!(Instant::now() < deadline, "never ready\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The committed offsets in `group`'s window of `topic` partition 0.
+fn window(server: &Server, group: &str, topic: &str) -> Vec<i64> {
+    let path = format!("/v3/kafka/local/consumer/{group}");
+    common::get_json(server.port, &path)
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, v)| {
+            v["topics"][topic][0]["offsets"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|o| o["offset"].as_i64()).collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
+fn wait_window(server: &Server, group: &str, topic: &str, want: &[i64]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = window(server, group, topic);
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{group}: window {got:?}, want {want:?}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn records_read(server: &Server) -> u64 {
+    let (_, text) = http(server.port, "GET", "/metrics").unwrap();
+    text.lines()
+        .find(|l| l.starts_with("burrow_consumer_records_read_total{consumer=\"local\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn aside_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("state.json.rejected-"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_restart_keeps_windows_and_reads_only_what_came_meanwhile() {
+    for (name, addr) in brokers() {
+        let kafka = Kafka::connect(&addr).await;
+        let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
+        let (topic, offsets_topic) = (format!("orders-{id}"), format!("offsets-{id}"));
+        kafka.topic(&topic, 100).await;
+        kafka
+            .client
+            .create_topic(&offsets_topic, OFFSETS_PARTITIONS, 1)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        kafka.client.refresh_metadata().await.unwrap();
+        let dir = std::env::temp_dir().join(format!("burrow-state-{id}"));
+        let state = dir.join("state.json");
+
+        // First run: three commits, saved every second and at SIGTERM.
+        let mut server = Server::start(&dir, &config(&addr, &offsets_topic));
+        wait_ready(&server);
+        for o in [10, 20, 30] {
+            commit(&kafka, &offsets_topic, "g", &topic, o).await;
+        }
+        wait_window(&server, "g", &topic, &[10, 20, 30]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !state.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "no periodic save\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(server.terminate().success(), "{}", server.log());
+        let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+        let p = offsets::partition_for_group("g", OFFSETS_PARTITIONS);
+        assert_eq!(
+            saved["readers"]["local"][p.to_string()],
+            3,
+            "{name}: the saved position is after the three commits: {}",
+            saved["readers"]
+        );
+
+        // While it is down: one more commit of g, and a new group.
+        commit(&kafka, &offsets_topic, "g", &topic, 40).await;
+        commit(&kafka, &offsets_topic, "h", &topic, 50).await;
+
+        // Second run: the window is back and only the two new records are read.
+        let mut server = Server::start(&dir, &config(&addr, &offsets_topic));
+        wait_ready(&server);
+        wait_window(&server, "g", &topic, &[10, 20, 30, 40]);
+        wait_window(&server, "h", &topic, &[50]);
+        assert_eq!(records_read(&server), 2, "{name}: {}", server.log());
+        assert!(server.log().contains("saved state restored"));
+        assert!(server.terminate().success());
+
+        // A state file that is not usable: kept aside, and a cold start reads everything.
+        std::fs::write(&state, b"{\"format\": 1, truncated").unwrap();
+        let mut server = Server::start(&dir, &config(&addr, &offsets_topic));
+        wait_ready(&server);
+        wait_window(&server, "g", &topic, &[10, 20, 30, 40]);
+        let ends: i64 = kafka
+            .client
+            .list_offsets(
+                &(0..OFFSETS_PARTITIONS)
+                    .map(|p| (offsets_topic.clone(), p))
+                    .collect::<Vec<_>>(),
+                OffsetSpec::Latest,
+                IsolationLevel::ReadCommitted,
+            )
+            .await
+            .into_iter()
+            .map(|o| o.result.unwrap())
+            .sum();
+        assert_eq!(records_read(&server), ends as u64, "{name}: a cold start");
+        let aside = aside_files(&dir);
+        assert_eq!(aside.len(), 1, "{name}: {aside:?}");
+        assert_eq!(
+            std::fs::read(&aside[0]).unwrap(),
+            b"{\"format\": 1, truncated"
+        );
+        assert!(server.terminate().success());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
