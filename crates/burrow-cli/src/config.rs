@@ -1302,6 +1302,27 @@ mod tests {
     }
 
     #[test]
+    fn state_file_keys_are_checked() {
+        let dir = std::env::temp_dir();
+        let ok = format!(
+            "[general]\nstate-file = \"{}/burrow-state.json\"",
+            dir.display()
+        );
+        let c = Config::parse(&ok).unwrap();
+        assert_eq!(c.general.state_interval, 300);
+        let err = |text: &str| format!("{:#}", Config::parse(text).unwrap_err());
+        assert!(
+            err("[general]\nstate-file = \"/nonexistent-dir/state.json\"")
+                .contains("general.state-file: /nonexistent-dir/state.json: the directory")
+        );
+        assert!(
+            err(&format!("[general]\nstate-file = \"{}\"", dir.display()))
+                .contains("is a directory")
+        );
+        assert!(err("[general]\nstate-interval = 0").contains("general.state-interval"));
+    }
+
+    #[test]
     fn email_auth_types_are_the_ones_the_notifier_speaks() {
         let email = |auth: &str| {
             Config::parse(&format!(

@@ -363,7 +363,7 @@ async fn serve(
             &health,
         )?)),
     };
-    let mut resume = match &state {
+    let resume = match &state {
         Some(state) => {
             let (state, storage) = (state.clone(), storage.clone());
             tokio::task::spawn_blocking(move || state.load(&storage)).await?
@@ -494,7 +494,7 @@ async fn serve(
             offsets_topic: c.offsets_topic.clone(),
             start_latest: c.start_latest,
             backfill_earliest: c.backfill_earliest,
-            resume: resume.remove(name).unwrap_or_default(),
+            resume: resume.get(name).cloned().unwrap_or_default(),
             filter: GroupFilter::new(
                 &c.group_allowlist,
                 &c.group_denylist,
@@ -514,16 +514,14 @@ async fn serve(
     let save_task = state.as_ref().map(|state| {
         let (state, storage) = (state.clone(), storage.clone());
         let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
+        let resume = resume.clone();
         let every = Duration::from_secs(config.general.state_interval as u64);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let readers = positions
-                    .iter()
-                    .map(|p| (p.name().to_string(), p.get()))
-                    .collect();
+                let readers = crate::state::readers(&positions, &resume);
                 let (state, storage) = (state.clone(), storage.clone());
                 match tokio::task::spawn_blocking(move || state.save(&storage, readers)).await {
                     Ok(Ok(())) => debug!("state saved"),
@@ -611,10 +609,8 @@ async fn serve(
     }
     // Positions before the consumers stop (what they store meanwhile is in the snapshot too,
     // and dropped as duplicates when read again).
-    let readers: crate::state::Readers = consumers
-        .iter()
-        .map(|c| (c.name().to_string(), c.positions()))
-        .collect();
+    let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
+    let readers = crate::state::readers(&positions, &resume);
     for c in consumers {
         c.stop().await;
     }

@@ -22,6 +22,19 @@ use burrow_storage::{Snapshot, Storage};
 /// Positions per consumer module: partition of its offsets topic → next offset to read.
 pub type Readers = BTreeMap<String, BTreeMap<i32, i64>>;
 
+/// The positions to save: each module's, over the positions it was resumed from (a module that
+/// has not started reading yet, or a partition it has not reached, keeps its saved position).
+pub fn readers(modules: &[burrow_ingest::consumer::Positions], resumed: &Readers) -> Readers {
+    modules
+        .iter()
+        .map(|m| {
+            let mut at = resumed.get(m.name()).cloned().unwrap_or_default();
+            at.extend(m.get());
+            (m.name().to_string(), at)
+        })
+        .collect()
+}
+
 /// The state file of a server.
 pub struct StateFile {
     path: PathBuf,
