@@ -12,6 +12,8 @@ cargo bench -p burrow-kafka --bench decode -- "${@}"
 cargo bench -p burrow-ingest --bench process -- "${@}"
 # /metrics with 10,000 groups, /lag under wrk (when installed), memory of 1,000,000 partitions.
 cargo bench -p burrow-http --bench serve
+# Warm restarts: saving and restoring the state file of 1,000,000 commits.
+cargo bench -p burrow-cli --bench state
 # Fetch throughput against a local broker, beside confluent-kafka reading the same topic.
 scripts/test-services.sh start
 trap 'scripts/test-services.sh stop' EXIT

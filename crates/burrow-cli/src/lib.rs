@@ -35,7 +35,7 @@ mod evaluate;
 pub mod notifiers;
 mod replay;
 mod serve;
-mod state;
+pub mod state;
 
 pub use notifiers::{Extensions, NotifierSection};
 
