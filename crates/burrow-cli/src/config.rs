@@ -85,6 +85,7 @@ fn schema(section: &str) -> &'static [(&'static str, Ty)] {
             ("offset-refresh", Int),
             ("topic-refresh", Int),
             ("groups-reaper-refresh", Int),
+            ("lag-seconds", Bool),
         ],
         "consumer" => &[
             ("class-name", Str),
@@ -282,6 +283,9 @@ pub struct ClusterConfig {
     pub topic_refresh: i64,
     /// Seconds between groups-reaper sweeps; 0 = off.
     pub groups_reaper_refresh: i64,
+    /// burrow-rs: lag in seconds in `/metrics` (the timestamps of the records lagging groups
+    /// stand before, fetched every `offset-refresh`).
+    pub lag_seconds: bool,
 }
 
 impl Default for ClusterConfig {
@@ -293,6 +297,7 @@ impl Default for ClusterConfig {
             offset_refresh: 10,
             topic_refresh: 60,
             groups_reaper_refresh: 0,
+            lag_seconds: false,
         }
     }
 }

@@ -373,11 +373,31 @@ async fn serve(
     let metrics = IngestMetrics::new(&health)?;
     let notify_metrics = burrow_notify::NotifyMetrics::new(&health)?;
     let zk_registry = health.clone();
-    let exporter = Arc::new(MetricsExporter::new(
-        storage.clone(),
-        evaluator.clone(),
-        health,
-    ));
+    // Lag in seconds, for the clusters that ask for it.
+    let time_lags: std::collections::BTreeMap<String, Arc<burrow_ingest::time_lag::TimeLag>> =
+        config
+            .cluster_modules
+            .iter()
+            .filter(|(_, c)| c.lag_seconds)
+            .map(|(name, _)| {
+                (
+                    name.clone(),
+                    Arc::new(burrow_ingest::time_lag::TimeLag::new()),
+                )
+            })
+            .collect();
+    let mut exporter = MetricsExporter::new(storage.clone(), evaluator.clone(), health);
+    if !time_lags.is_empty() {
+        let time_lags = time_lags.clone();
+        exporter = exporter.with_lag_seconds(Arc::new(
+            move |now, cluster, topic, partition, offset, lag| {
+                time_lags
+                    .get(cluster)?
+                    .seconds(now, topic, partition, offset, lag)
+            },
+        ));
+    }
+    let exporter = Arc::new(exporter);
     let readiness = Readiness::new();
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let origin = Some(config.general.access_control_allow_origin.clone());
@@ -443,6 +463,7 @@ async fn serve(
             groups_reaper_refresh: (c.groups_reaper_refresh > 0)
                 .then(|| Duration::from_secs(c.groups_reaper_refresh as u64)),
             reaper_spares: spares,
+            time_lag: time_lags.get(name).cloned(),
         };
         info!(cluster = %name, servers = %c.servers.join(","), "starting cluster module");
         clusters.push(cluster::start(settings, storage.clone(), metrics.clone()));

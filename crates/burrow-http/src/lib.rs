@@ -29,7 +29,7 @@ mod metrics;
 mod routes;
 mod server;
 
-pub use metrics::{render_consumer_metrics, MetricsExporter};
+pub use metrics::{render_consumer_metrics, LagSeconds, MetricsExporter};
 pub use server::{serve, ServeOptions};
 
 /// The evaluator the API reads statuses from.

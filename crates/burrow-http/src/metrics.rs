@@ -18,8 +18,14 @@ pub struct MetricsExporter {
     storage: Arc<Storage>,
     evaluator: Arc<Evaluator>,
     health: Registry,
+    lag_seconds: Option<LagSeconds>,
     rendered: RwLock<Bytes>,
 }
+
+/// Lag in seconds of a group partition, for `/metrics`: called with (now in ms, cluster, topic,
+/// partition, the group's newest committed offset, its current lag in messages); `None` when not
+/// known. The server's comes from `burrow_ingest::time_lag`.
+pub type LagSeconds = Arc<dyn Fn(i64, &str, &str, i32, i64, u64) -> Option<f64> + Send + Sync>;
 
 impl MetricsExporter {
     /// An exporter over `storage` and `evaluator`; `health` holds the process's own metrics
@@ -29,14 +35,27 @@ impl MetricsExporter {
             storage,
             evaluator,
             health,
+            lag_seconds: None,
             rendered: RwLock::new(Bytes::new()),
         }
+    }
+
+    /// Adds `burrow_kafka_consumer_partition_lag_seconds` and `burrow_kafka_consumer_lag_seconds`
+    /// (the largest of the group's partitions), from `lag_seconds`.
+    pub fn with_lag_seconds(mut self, lag_seconds: LagSeconds) -> Self {
+        self.lag_seconds = Some(lag_seconds);
+        self
     }
 
     /// Evaluates every group and replaces the rendered gauges. Returns the number of groups
     /// evaluated.
     pub fn refresh(&self, now_ms: i64) -> Result<usize, HttpError> {
-        let (text, groups) = render_consumer_metrics(&self.storage, &self.evaluator, now_ms)?;
+        let (text, groups) = render_consumer_metrics(
+            &self.storage,
+            &self.evaluator,
+            now_ms,
+            self.lag_seconds.as_ref(),
+        )?;
         if let Ok(mut r) = self.rendered.write() {
             *r = Bytes::from(text);
         }
@@ -87,13 +106,15 @@ fn gauge(
 }
 
 /// Renders Burrow's six gauges for every group and topic in `storage`, evaluating each group
-/// through `evaluator` with all partitions. Groups that are not found (expired) emit nothing.
+/// through `evaluator` with all partitions, and with `lag_seconds` the two lag-in-seconds gauges.
+/// Groups that are not found (expired) emit nothing.
 /// Returns the text (Prometheus text format 0.0.4, families and series sorted as Go's client
 /// sorts them) and the number of groups evaluated.
 pub fn render_consumer_metrics(
     storage: &Storage,
     evaluator: &Evaluator,
     now_ms: i64,
+    lag_seconds: Option<&LagSeconds>,
 ) -> Result<(String, usize), HttpError> {
     let r = Registry::new();
     let group_labels = &["cluster", "consumer_group"];
@@ -125,6 +146,25 @@ pub fn render_consumer_metrics(
         &["cluster", "topic", "partition"],
     )?;
 
+    let seconds = match lag_seconds {
+        Some(f) => Some((
+            f,
+            gauge(
+                &r,
+                "burrow_kafka_consumer_partition_lag_seconds",
+                "How long ago the oldest record the group has not consumed in this partition was written (0 without lag)",
+                partition_labels,
+            )?,
+            gauge(
+                &r,
+                "burrow_kafka_consumer_lag_seconds",
+                "The largest partition lag in seconds of the group",
+                group_labels,
+            )?,
+        )),
+        None => None,
+    };
+
     let mut groups = 0;
     for cluster in storage.fetch_clusters() {
         for group in storage.fetch_consumers(&cluster).unwrap_or_default() {
@@ -141,6 +181,7 @@ pub fn render_consumer_metrics(
             status
                 .with_label_values(&[&cluster, &group])
                 .set(f64::from(s.status.as_i32()));
+            let mut group_seconds: Option<f64> = None;
             for p in &s.partitions {
                 let partition = p.partition.to_string();
                 let labels = [
@@ -152,6 +193,20 @@ pub fn render_consumer_metrics(
                 partition_lag
                     .with_label_values(&labels)
                     .set(p.current_lag as f64);
+                if let (Some((f, per_partition, _)), Some(end)) = (&seconds, &p.end) {
+                    let lag = f(
+                        now_ms,
+                        &cluster,
+                        &p.topic,
+                        p.partition,
+                        end.offset,
+                        p.current_lag,
+                    );
+                    if let Some(lag) = lag {
+                        per_partition.with_label_values(&labels).set(lag);
+                        group_seconds = Some(group_seconds.map_or(lag, |g| g.max(lag)));
+                    }
+                }
                 if p.complete == 1.0 {
                     if let Some(end) = &p.end {
                         current_offset
@@ -162,6 +217,9 @@ pub fn render_consumer_metrics(
                         .with_label_values(&labels)
                         .set(f64::from(p.status.as_i32()));
                 }
+            }
+            if let (Some((_, _, per_group)), Some(g)) = (&seconds, group_seconds) {
+                per_group.with_label_values(&[&cluster, &group]).set(g);
             }
         }
         for topic in storage.fetch_topics(&cluster).unwrap_or_default() {

@@ -209,6 +209,7 @@ async fn run(addr: String) {
                 topic_refresh: Duration::from_secs(60),
                 groups_reaper_refresh: None,
                 reaper_spares: vec![],
+                time_lag: None,
             },
             storage.clone(),
             metrics.clone(),

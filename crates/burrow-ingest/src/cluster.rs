@@ -32,6 +32,8 @@ pub struct ClusterSettings {
     pub groups_reaper_refresh: Option<Duration>,
     /// Groups the reaper never deletes: Burrow's own `burrow-<consumer module>` pseudo-groups.
     pub reaper_spares: Vec<String>,
+    /// Lag in seconds (`lag-seconds`): refreshed every `offset-refresh` when set.
+    pub time_lag: Option<Arc<crate::time_lag::TimeLag>>,
 }
 
 /// Shortest pause between two refreshes asked for early (decision 6), so that a stream of commits
@@ -129,6 +131,23 @@ async fn run(
         &settings.client,
     )
     .await;
+    // Side tasks live as long as this future: aborting the module aborts them.
+    let mut side = tokio::task::JoinSet::new();
+    if let Some(time_lag) = settings.time_lag.clone() {
+        let (client, storage, name) = (client.clone(), storage.clone(), settings.name.clone());
+        let every = settings.offset_refresh;
+        side.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let stats = time_lag
+                    .refresh(&client, &storage, &name, crate::now_ms())
+                    .await;
+                debug!(cluster = %name, ?stats, "time lag refreshed");
+            }
+        });
+    }
     let mut module = Module {
         topology: Topology::default(),
         refresh_metadata: true,

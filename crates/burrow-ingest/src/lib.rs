@@ -9,6 +9,8 @@
 //!   writes commits, owners, tombstones and Burrow's own progress to storage.
 //!
 //! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
+//! - [`time_lag`]: lag in seconds, from the timestamps of the records groups stand before (run by
+//!   the cluster module when its `lag-seconds` is on).
 //!
 //! Both modules run as tokio tasks and write straight into a shared [`burrow_storage::Storage`].
 //! [`IngestMetrics`] counts what they read, skip and fail at.
@@ -17,6 +19,7 @@ pub mod check;
 pub mod cluster;
 pub mod consumer;
 mod metrics;
+pub mod time_lag;
 
 pub use metrics::IngestMetrics;
 

@@ -1,0 +1,131 @@
+//! Lag in seconds on the real brokers (`[cluster.X] lag-seconds = true`): a group whose next
+//! record was written ten minutes ago is ten minutes behind; a caught-up group is 0 seconds
+//! behind; without the key the gauges do not exist.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{brokers, http, now_ms, Kafka, Server};
+
+fn config(addr: &str, lag_seconds: bool) -> String {
+    format!(
+        r#"
+[general]
+pidfile = "@DIR@/burrow.pid"
+[cluster.local]
+class-name = "kafka"
+servers = ["{addr}"]
+offset-refresh = 1
+lag-seconds = {lag_seconds}
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["{addr}"]
+[evaluator.default]
+expire-cache = 1
+[httpserver.default]
+address = "127.0.0.1:@PORT@"
+"#
+    )
+}
+
+/// The value of `metric` for `group`, when `/metrics` has it.
+fn gauge(server: &Server, metric: &str, group: &str) -> Option<f64> {
+    let (_, text) = http(server.port, "GET", "/metrics")?;
+    let needle = format!("consumer_group=\"{group}\"");
+    text.lines()
+        .find(|l| l.starts_with(&format!("{metric}{{")) && l.contains(&needle))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+fn wait_gauge(server: &Server, metric: &str, group: &str, ok: impl Fn(f64) -> bool) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = gauge(server, metric, group);
+        if let Some(v) = got.filter(|v| ok(*v)) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{metric} of {group}: {got:?}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
+    for (name, addr) in brokers() {
+        let kafka = Kafka::connect(&addr).await;
+        let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
+        let topic = format!("clicks-{id}");
+        kafka.topic(&topic, 0).await;
+        // Offsets 0..9 written 600, 590, ..., 510 s ago; 10..19 now.
+        let now = now_ms();
+        for i in 0..10 {
+            kafka.produce_at(&topic, now - 600_000 + i * 10_000).await;
+        }
+        kafka.produce(&topic, 10).await;
+        let (behind, caught_up) = (format!("behind-{id}"), format!("caught-up-{id}"));
+        // Next record for `behind`: offset 5, written 550 s ago.
+        for (i, o) in [3, 4, 5].iter().enumerate() {
+            kafka
+                .commit(&behind, &topic, *o, now - 30_000 + i as i64 * 10_000)
+                .await;
+        }
+        // A second group on the same partition, further behind (offset 2, 580 s ago): one Fetch
+        // cannot name a partition twice, so the two offsets take two.
+        let far = format!("far-{id}");
+        for (i, o) in [0, 1, 2].iter().enumerate() {
+            kafka
+                .commit(&far, &topic, *o, now - 30_000 + i as i64 * 10_000)
+                .await;
+        }
+        for (i, o) in [18, 19, 20].iter().enumerate() {
+            kafka
+                .commit(&caught_up, &topic, *o, now - 30_000 + i as i64 * 10_000)
+                .await;
+        }
+
+        let dir = std::env::temp_dir().join(format!("burrow-lag-seconds-{id}"));
+        let server = Server::start(&dir, &config(&addr, true));
+        let partition = "burrow_kafka_consumer_partition_lag_seconds";
+        let v = wait_gauge(&server, partition, &behind, |v| v > 0.0);
+        assert!(
+            (550.0..600.0).contains(&v),
+            "{name}: {behind} is {v} s behind, want about 550"
+        );
+        let g = wait_gauge(
+            &server,
+            "burrow_kafka_consumer_lag_seconds",
+            &behind,
+            |_| true,
+        );
+        assert!((550.0..600.0).contains(&g), "{name}: group {g}");
+        // The lag in messages goes with it.
+        assert_eq!(
+            gauge(&server, "burrow_kafka_consumer_partition_lag", &behind),
+            Some(15.0)
+        );
+        let v = wait_gauge(&server, partition, &far, |v| v > 0.0);
+        assert!((580.0..630.0).contains(&v), "{name}: {far} is {v} s behind");
+        wait_gauge(&server, partition, &caught_up, |v| v == 0.0);
+        drop(server);
+
+        // Off by default: no such gauges.
+        let server = Server::start(&dir, &config(&addr, false));
+        wait_gauge(
+            &server,
+            "burrow_kafka_consumer_partition_lag",
+            &behind,
+            |v| v == 15.0,
+        );
+        assert_eq!(gauge(&server, partition, &behind), None);
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
