@@ -54,6 +54,21 @@ fn filled() -> Storage {
     storage
 }
 
+/// Resident and peak resident memory of this process (MiB), from /proc.
+fn memory() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (kib("VmRSS:"), kib("VmHWM:"))
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
@@ -67,6 +82,7 @@ fn main() {
         "local".to_string(),
         (0..50).map(|p| (p, 1_000_000i64)).collect(),
     )]);
+    let (rss_before, _) = memory();
     let mut saves = Vec::new();
     for _ in 0..RUNS {
         let t = Instant::now();
@@ -74,6 +90,7 @@ fn main() {
         saves.push(t.elapsed().as_secs_f64());
     }
     let size = std::fs::metadata(&path).unwrap().len();
+    let (_, peak) = memory();
     let mut loads = Vec::new();
     for _ in 0..RUNS {
         let fresh = Storage::new(StorageConfig::default(), ["local"]).unwrap();
@@ -84,6 +101,10 @@ fn main() {
         assert_eq!(fresh.stats().groups, GROUPS);
     }
     let best = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);
+    println!(
+        "resident memory with the storage filled: {rss_before:.0} MiB; peak while saving: {peak:.0} MiB (+{:.0} MiB)",
+        peak - rss_before
+    );
     println!(
         "state file, {GROUPS} groups x {PARTITIONS} partitions x {COMMITS} commits: {:.1} MB; save {:.3} s (best of {RUNS}: {saves:.3?}); load {:.3} s (best of {RUNS}: {loads:.3?})",
         size as f64 / 1e6,
