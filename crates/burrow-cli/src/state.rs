@@ -148,8 +148,8 @@ impl StateFile {
     }
 
     fn write(&self, storage: &Storage, readers: Readers) -> Result<()> {
-        let mut snapshot = storage.snapshot(burrow_core::now_ms());
-        snapshot.readers = readers;
+        // Written as storage is walked: one group at a time in memory, not a copy of everything.
+        let snapshot = storage.snapshot_view(burrow_core::now_ms(), &readers);
         let mut tmp = self.path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);

@@ -20,7 +20,7 @@ pub use config::{GroupFilter, StorageConfig};
 pub use error::StorageError;
 pub use snapshot::{
     ClusterSnapshot, GroupSnapshot, PartitionSnapshot, RestoreReport, Snapshot, SnapshotOffset,
-    SNAPSHOT_FORMAT,
+    SnapshotView, SNAPSHOT_FORMAT,
 };
 pub use store::{CommitWriter, DropReason, Outcome, Storage, StorageStats};
 

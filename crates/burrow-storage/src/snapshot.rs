@@ -85,6 +85,112 @@ pub struct SnapshotOffset {
     pub lag: Option<u64>,
 }
 
+/// A topic's broker offset windows, one per partition, oldest first.
+fn broker_windows(rings: &[BrokerRing]) -> Vec<Vec<BrokerOffset>> {
+    rings
+        .iter()
+        .map(|ring| ring.iter().copied().collect())
+        .collect()
+}
+
+/// [`Storage::snapshot_view`]: serializes to exactly what the [`Snapshot`] would.
+pub struct SnapshotView<'a> {
+    storage: &'a Storage,
+    taken_at: i64,
+    readers: &'a BTreeMap<String, BTreeMap<i32, i64>>,
+}
+
+impl Serialize for SnapshotView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let fields = if self.readers.is_empty() { 4 } else { 5 };
+        let mut s = serializer.serialize_struct("Snapshot", fields)?;
+        s.serialize_field("format", &SNAPSHOT_FORMAT)?;
+        s.serialize_field("taken_at", &self.taken_at)?;
+        s.serialize_field("intervals", &self.storage.intervals)?;
+        s.serialize_field("clusters", &ClustersView(self.storage))?;
+        if !self.readers.is_empty() {
+            s.serialize_field("readers", self.readers)?;
+        }
+        s.end()
+    }
+}
+
+struct ClustersView<'a>(&'a Storage);
+
+impl Serialize for ClustersView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut clusters: Vec<(&str, &Cluster)> = self
+            .0
+            .clusters
+            .iter()
+            .map(|(name, c)| (&**name, c))
+            .collect();
+        clusters.sort_unstable_by_key(|(name, _)| *name);
+        let mut m = serializer.serialize_map(Some(clusters.len()))?;
+        for (name, cluster) in clusters {
+            m.serialize_entry(name, &ClusterView(self.0, cluster))?;
+        }
+        m.end()
+    }
+}
+
+struct ClusterView<'a>(&'a Storage, &'a Cluster);
+
+impl Serialize for ClusterView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ClusterSnapshot", 2)?;
+        s.serialize_field("topics", &TopicsView(self.1))?;
+        s.serialize_field("groups", &GroupsView(self.0, self.1))?;
+        s.end()
+    }
+}
+
+struct TopicsView<'a>(&'a Cluster);
+
+impl Serialize for TopicsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut names: Vec<Box<str>> = self.0.brokers.iter().map(|t| t.key().clone()).collect();
+        names.sort_unstable();
+        let mut m = serializer.serialize_map(None)?;
+        for name in names {
+            // Copied out so that no lock is held while writing.
+            let Some(windows) = self.0.brokers.get(&name).map(|t| broker_windows(t.value())) else {
+                continue;
+            };
+            m.serialize_entry(&*name, &windows)?;
+        }
+        m.end()
+    }
+}
+
+struct GroupsView<'a>(&'a Storage, &'a Cluster);
+
+impl Serialize for GroupsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut names: Vec<Box<str>> = self.1.groups.iter().map(|g| g.key().clone()).collect();
+        names.sort_unstable();
+        let mut m = serializer.serialize_map(None)?;
+        for name in names {
+            // One group copied under its shard's lock, written after the lock is released.
+            let Some(group) = self
+                .1
+                .groups
+                .get(&name)
+                .map(|g| self.0.group_snapshot(g.value()))
+            else {
+                continue;
+            };
+            m.serialize_entry(&*name, &group)?;
+        }
+        m.end()
+    }
+}
+
 /// What a restore did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestoreReport {
@@ -107,32 +213,12 @@ impl Storage {
         for (name, cluster) in &self.clusters {
             let mut snap = ClusterSnapshot::default();
             for topic in cluster.brokers.iter() {
-                let partitions = topic
-                    .value()
-                    .iter()
-                    .map(|ring| ring.iter().copied().collect())
-                    .collect();
-                snap.topics.insert(topic.key().to_string(), partitions);
+                snap.topics
+                    .insert(topic.key().to_string(), broker_windows(topic.value()));
             }
             for group in cluster.groups.iter() {
-                let topics = group
-                    .topics
-                    .iter()
-                    .map(|(topic, partitions)| {
-                        let partitions = partitions
-                            .iter()
-                            .map(|p| self.partition_snapshot(p))
-                            .collect();
-                        (topic.to_string(), partitions)
-                    })
-                    .collect();
-                snap.groups.insert(
-                    group.key().to_string(),
-                    GroupSnapshot {
-                        last_commit: group.last_commit,
-                        topics,
-                    },
-                );
+                snap.groups
+                    .insert(group.key().to_string(), self.group_snapshot(group.value()));
             }
             clusters.insert(name.to_string(), snap);
         }
@@ -142,6 +228,39 @@ impl Storage {
             intervals: self.intervals,
             clusters,
             readers: BTreeMap::new(),
+        }
+    }
+
+    /// [`Self::snapshot`] with `readers`, serialized as storage is walked: the same JSON, without
+    /// a copy of the whole state in memory (one group at a time is copied, under its shard's
+    /// lock, then written). For saving large states.
+    pub fn snapshot_view<'a>(
+        &'a self,
+        now_ms: i64,
+        readers: &'a BTreeMap<String, BTreeMap<i32, i64>>,
+    ) -> SnapshotView<'a> {
+        SnapshotView {
+            storage: self,
+            taken_at: now_ms,
+            readers,
+        }
+    }
+
+    fn group_snapshot(&self, group: &Group) -> GroupSnapshot {
+        let topics = group
+            .topics
+            .iter()
+            .map(|(topic, partitions)| {
+                let partitions = partitions
+                    .iter()
+                    .map(|p| self.partition_snapshot(p))
+                    .collect();
+                (topic.to_string(), partitions)
+            })
+            .collect();
+        GroupSnapshot {
+            last_commit: group.last_commit,
+            topics,
         }
     }
 

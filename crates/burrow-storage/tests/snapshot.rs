@@ -81,6 +81,57 @@ fn snapshot_round_trips_through_json() {
 }
 
 #[test]
+fn the_streaming_view_writes_what_the_snapshot_would() {
+    let s = populated(4);
+    // More of what a state holds: a second group and topic, padded partitions, a group known
+    // only from its owners, and groups whose names sort differently from their insertion.
+    for (group, topic, partition) in [("b-group", "orders", 2), ("a-group", "payments", 0)] {
+        let _ = s.set_broker_offset(&BrokerOffsetEvent {
+            cluster: "local".into(),
+            topic: topic.into(),
+            partition,
+            partition_count: 3,
+            offset: 50,
+            timestamp: NOW,
+        });
+        let _ = s.set_consumer_offset(
+            NOW,
+            &ConsumerOffsetEvent {
+                cluster: "local".into(),
+                group: group.into(),
+                topic: topic.into(),
+                partition,
+                offset: 40,
+                order: 7,
+                timestamp: NOW - 1000,
+            },
+        );
+    }
+    let _ = s.set_consumer_owner(&ConsumerOwnerEvent {
+        cluster: "local".into(),
+        group: "owners-only".into(),
+        topic: "orders".into(),
+        partition: 0,
+        owner: "/10.0.0.2".into(),
+        client_id: "c-2".into(),
+    });
+    for readers in [
+        std::collections::BTreeMap::new(),
+        std::collections::BTreeMap::from([(
+            "local".to_string(),
+            std::collections::BTreeMap::from([(0, 12), (7, 3)]),
+        )]),
+    ] {
+        let mut snap = s.snapshot(NOW);
+        snap.readers = readers.clone();
+        assert_eq!(
+            serde_json::to_string(&s.snapshot_view(NOW, &readers)).unwrap(),
+            serde_json::to_string(&snap).unwrap()
+        );
+    }
+}
+
+#[test]
 fn snapshot_json_shape() {
     let s = populated(2);
     let v = serde_json::to_value(s.snapshot(NOW)).unwrap();
