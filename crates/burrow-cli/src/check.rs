@@ -1,6 +1,7 @@
 //! `burrow-cli check`: a one-shot verdict for one consumer group, for scripts and monitoring
 //! agents. Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARN, 2 ERR, 3 unknown.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use burrow_core::{ConsumerGroupStatus, PartitionStatus, Status};
 use burrow_ingest::check::{check_group, CheckReport, CheckSettings, HistoricLag, Progress};
+use burrow_ingest::time_lag::TimeLag;
 use burrow_kafka::{ClientConfig, KafkaClient};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
@@ -64,10 +66,12 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     let started = Instant::now();
     let outcome = match &args.server {
-        Some(url) => rt.block_on(ask_server(url, args)).map(|s| (s, None)),
-        None => rt.block_on(check_cluster(args)).map(|(s, r)| (s, Some(r))),
+        Some(url) => rt.block_on(ask_server(url, args)).map(|s| (s, None, None)),
+        None => rt
+            .block_on(check_cluster(args))
+            .map(|(s, r, b)| (s, Some(r), Some(b))),
     };
-    let (status, report) = match outcome {
+    let (status, report, behind) = match outcome {
         Ok(v) => v,
         Err(e) => {
             // One line: the reason, with its causes.
@@ -80,7 +84,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         serde_json::to_writer(&mut out, &status)?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &status)?;
+        print_table(&mut out, &status, behind.as_ref())?;
         if let Some(r) = &report {
             print_basis(&mut out, r, started.elapsed())?;
         }
@@ -113,7 +117,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 /// Reads history and samples offsets from the cluster itself.
-async fn check_cluster(args: &Args) -> Result<(ConsumerGroupStatus, CheckReport)> {
+async fn check_cluster(args: &Args) -> Result<(ConsumerGroupStatus, CheckReport, TimeLag)> {
     if !args.window.is_finite() || args.window < 0.0 || args.window > 86_400.0 {
         bail!(Unknown(format!(
             "--window: {} is not a number of seconds between 0 and 86400",
@@ -190,9 +194,28 @@ async fn check_cluster(args: &Args) -> Result<(ConsumerGroupStatus, CheckReport)
         }
     };
     let report = check_group(&client, &settings, &mut progress).await;
+    let behind = TimeLag::new();
+    if let Ok(r) = &report {
+        if !args.json {
+            // How long ago the record each lagging partition stands before was written.
+            bar.set_message("looking up the timestamps of the records the group stands before");
+            let mut needed: BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>> = BTreeMap::new();
+            for p in r.status.partitions.iter().filter(|p| p.current_lag > 0) {
+                if let Some(end) = &p.end {
+                    needed
+                        .entry(p.topic.clone())
+                        .or_default()
+                        .entry(p.partition)
+                        .or_default()
+                        .insert(end.offset);
+                }
+            }
+            behind.fetch(&client, &needed).await;
+        }
+    }
     bar.finish_and_clear();
     let report = report?;
-    Ok((report.status.clone(), report))
+    Ok((report.status.clone(), report, behind))
 }
 
 /// Asks a running server: `GET <url>/v3/kafka/<cluster>/consumer/<group>/lag`.
@@ -256,8 +279,13 @@ async fn ask_server(url: &str, args: &Args) -> Result<ConsumerGroupStatus> {
     }
 }
 
-/// The verdict line and one row per partition.
-fn print_table(out: &mut impl Write, s: &ConsumerGroupStatus) -> std::io::Result<()> {
+/// The verdict line and one row per partition; with `behind` (read from the cluster), how far
+/// behind each partition is in time.
+fn print_table(
+    out: &mut impl Write,
+    s: &ConsumerGroupStatus,
+    behind: Option<&TimeLag>,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "{}: group {} on cluster {}: total lag {}, {} partitions, complete {}",
@@ -280,12 +308,14 @@ fn print_table(out: &mut impl Write, s: &ConsumerGroupStatus) -> std::io::Result
         "PARTITION",
         "STATUS",
         "LAG",
+        "BEHIND",
         "COMMITTED",
         "COMMITTED-AT",
         "OWNER",
         "CLIENT-ID",
     ];
-    let rows: Vec<[String; 8]> = s.partitions.iter().map(row).collect();
+    let now = burrow_core::now_ms();
+    let rows: Vec<[String; 9]> = s.partitions.iter().map(|p| row(p, behind, now)).collect();
     let mut widths = header.map(str::len);
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
@@ -310,7 +340,11 @@ fn print_table(out: &mut impl Write, s: &ConsumerGroupStatus) -> std::io::Result
     Ok(())
 }
 
-fn row(p: &PartitionStatus) -> [String; 8] {
+fn row(p: &PartitionStatus, behind: Option<&TimeLag>, now_ms: i64) -> [String; 9] {
+    let seconds = match (behind, &p.end) {
+        (Some(b), Some(end)) => b.seconds(now_ms, &p.topic, p.partition, end.offset, p.current_lag),
+        _ => None,
+    };
     let (committed, at) = match &p.end {
         Some(e) => (e.offset.to_string(), format_ms(e.timestamp)),
         None => ("-".into(), "-".into()),
@@ -327,11 +361,23 @@ fn row(p: &PartitionStatus) -> [String; 8] {
         p.partition.to_string(),
         p.status.to_string(),
         p.current_lag.to_string(),
+        seconds.map_or_else(|| "-".into(), format_seconds),
         committed,
         at,
         dash(&p.owner),
         dash(&p.client_id),
     ]
+}
+
+/// `0s`, `42s`, `9m05s`, `3h07m`, `2d04h`: a duration in its two largest units.
+fn format_seconds(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{:02}h", s / 86400, s % 86400 / 3600),
+    }
 }
 
 /// `2026-11-25T10:11:12Z` (UTC, seconds) from milliseconds since the epoch.
@@ -365,4 +411,26 @@ fn print_basis(out: &mut impl Write, r: &CheckReport, elapsed: Duration) -> std:
         r.samples,
         elapsed.as_secs_f64(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_seconds;
+
+    #[test]
+    fn durations_in_their_two_largest_units() {
+        for (s, text) in [
+            (0.0, "0s"),
+            (0.9, "0s"),
+            (59.0, "59s"),
+            (60.0, "1m00s"),
+            (545.0, "9m05s"),
+            (3600.0, "1h00m"),
+            (11_220.0, "3h07m"),
+            (187_200.0, "2d04h"),
+            (-5.0, "0s"),
+        ] {
+            assert_eq!(format_seconds(s), text, "{s}");
+        }
+    }
 }

@@ -74,7 +74,8 @@ impl TimeLag {
     }
 
     /// Looks at every group of `cluster` in `storage` and fetches, through `client`, the
-    /// timestamps of the committed offsets of lagging partitions that are not known yet.
+    /// timestamps of the committed offsets of lagging partitions that are not known yet
+    /// ([`Self::fetch`]).
     pub async fn refresh(
         &self,
         client: &KafkaClient,
@@ -105,13 +106,23 @@ impl TimeLag {
                 }
             }
         }
+        self.fetch(client, &needed).await
+    }
+
+    /// Makes the table hold exactly the timestamps of `needed` (topic → partition → offsets):
+    /// known ones are kept, the others fetched through `client`, everything else forgotten.
+    pub async fn fetch(
+        &self,
+        client: &KafkaClient,
+        needed: &BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>>,
+    ) -> RefreshStats {
         // Keep what is known and still needed; list the rest.
         let mut stats = RefreshStats::default();
         let mut next: Known = HashMap::new();
         let mut missing: BTreeMap<String, BTreeMap<i32, Vec<i64>>> = BTreeMap::new();
         {
             let known = self.known.read().unwrap_or_else(|e| e.into_inner());
-            for (topic, partitions) in &needed {
+            for (topic, partitions) in needed {
                 for (&p, offsets) in partitions {
                     for &o in offsets {
                         stats.needed += 1;
@@ -150,7 +161,10 @@ impl TimeLag {
                     .filter_map(|(&p, offsets)| offsets.get(k).map(|&o| (p, o)))
                     .collect();
                 if stats.fetched + wanted.len() > MAX_FETCHES {
-                    debug!(cluster, "time lag: fetch budget of this refresh spent");
+                    debug!(
+                        fetched = stats.fetched,
+                        "time lag: fetch budget of this refresh spent"
+                    );
                     break 'topics;
                 }
                 stats.fetched += wanted.len();
