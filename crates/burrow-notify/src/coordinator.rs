@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use burrow_core::{now_ms, ConsumerGroupStatus};
 use prometheus::{IntCounter, IntGauge};
 use rand::Rng;
-use tokio::sync::{mpsc, watch, Semaphore};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
@@ -136,6 +137,29 @@ impl Notifier for NullNotifier {
     }
 }
 
+/// The incident state of one group, kept across restarts (a server's state file): an open
+/// incident goes on with the same id and start, and `send-interval` counts from the last
+/// notification sent before the restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedIncident {
+    /// Open incident id; empty when none is open.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Open incident start (ms); 0 when none is open.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start: i64,
+    /// When each notifier module (by name) last sent an open notification (ms).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub last_notify: BTreeMap<String, i64>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// Saved incidents: cluster → group → incident.
+pub type SavedIncidents = BTreeMap<String, BTreeMap<String, SavedIncident>>;
+
 /// Builds and starts the notifier coordinator.
 pub struct Coordinator {
     source: Arc<dyn GroupSource>,
@@ -144,6 +168,7 @@ pub struct Coordinator {
     refresh: Duration,
     clock: fn() -> i64,
     handover: Duration,
+    restored: SavedIncidents,
 }
 
 impl Coordinator {
@@ -156,7 +181,16 @@ impl Coordinator {
             refresh: Duration::from_secs(60),
             clock: now_ms,
             handover: Duration::ZERO,
+            restored: SavedIncidents::new(),
         }
+    }
+
+    /// Starts from incidents saved by an earlier run ([`CoordinatorHandle::incidents`]). Groups
+    /// that no longer exist are forgotten at the first refresh of the group list, and notifier
+    /// modules that no longer exist are ignored.
+    pub fn restore(mut self, incidents: SavedIncidents) -> Self {
+        self.restored = incidents;
+        self
     }
 
     /// On taking over from another leader, send again what this instance, as a follower, saw
@@ -212,6 +246,9 @@ impl Coordinator {
         }
         let policies: Vec<Policy> = self.modules.iter().map(|m| m.policy.clone()).collect();
         let extras: Vec<_> = self.modules.iter().map(|m| m.extras.clone()).collect();
+        let names: Vec<String> = self.modules.iter().map(|m| m.name.clone()).collect();
+        let (requests_tx, requests) = mpsc::channel(4);
+        let groups = restored_groups(&self.restored, &names, (self.clock)(), &policies);
         let state = Loop {
             source: self.source,
             policies,
@@ -222,9 +259,11 @@ impl Coordinator {
             pending: HashMap::new(),
             refresh: self.refresh,
             clock: self.clock,
-            groups: HashMap::new(),
+            groups,
             handover: i64::try_from(self.handover.as_millis()).unwrap_or(i64::MAX),
             followed: VecDeque::new(),
+            names,
+            requests,
         };
         let main = tokio::spawn(async move {
             tokio::select! {
@@ -237,7 +276,71 @@ impl Coordinator {
             stop: stop_tx,
             main,
             workers,
+            incidents: IncidentsReader {
+                requests: requests_tx,
+                restored: Arc::new(self.restored),
+            },
         }
+    }
+}
+
+/// The groups of saved incidents, spread over the interval like new groups.
+fn restored_groups(
+    saved: &SavedIncidents,
+    names: &[String],
+    now: i64,
+    policies: &[Policy],
+) -> HashMap<(String, String), Entry> {
+    let interval = policies
+        .iter()
+        .map(|p| p.interval.max(1))
+        .min()
+        .unwrap_or(60)
+        .saturating_mul(1000);
+    let mut rng = rand::rng();
+    let mut groups = HashMap::new();
+    for (cluster, incidents) in saved {
+        for (group, inc) in incidents {
+            let last_notify = inc
+                .last_notify
+                .iter()
+                .filter_map(|(name, &at)| Some((names.iter().position(|n| n == name)?, at)))
+                .collect();
+            groups.insert(
+                (cluster.clone(), group.clone()),
+                Entry {
+                    last_eval: now - rng.random_range(0..interval.max(1)),
+                    state: GroupState {
+                        incident_id: inc.id.clone(),
+                        incident_start: inc.start,
+                        last_notify,
+                    },
+                },
+            );
+        }
+    }
+    groups
+}
+
+/// Reads a running coordinator's incidents ([`CoordinatorHandle::incidents_reader`]).
+#[derive(Debug, Clone)]
+pub struct IncidentsReader {
+    requests: mpsc::Sender<oneshot::Sender<SavedIncidents>>,
+    restored: Arc<SavedIncidents>,
+}
+
+impl IncidentsReader {
+    /// Every group's open incident and last notifications. Before the coordinator has started
+    /// evaluating (it waits for the backlog to be read), or if it does not answer within a
+    /// second: what it was restored from.
+    pub async fn get(&self) -> SavedIncidents {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(tx).await.is_ok() {
+            if let Ok(Ok(incidents)) = tokio::time::timeout(Duration::from_secs(1), rx).await {
+                return incidents;
+            }
+        }
+        (*self.restored).clone()
     }
 }
 
@@ -247,9 +350,20 @@ pub struct CoordinatorHandle {
     stop: watch::Sender<bool>,
     main: tokio::task::JoinHandle<()>,
     workers: JoinSet<()>,
+    incidents: IncidentsReader,
 }
 
 impl CoordinatorHandle {
+    /// Every group's open incident and last notifications, to save ([`Coordinator::restore`]).
+    pub async fn incidents(&self) -> SavedIncidents {
+        self.incidents.get().await
+    }
+
+    /// [`Self::incidents`], for another task.
+    pub fn incidents_reader(&self) -> IncidentsReader {
+        self.incidents.clone()
+    }
+
     /// Stops evaluating, gives deliveries in flight up to `grace` to finish, and drops (and
     /// counts) what is still queued.
     pub async fn stop(mut self, grace: Duration) {
@@ -287,6 +401,10 @@ struct Loop {
     handover: i64,
     /// As a follower: what fell due within the handover window (when, notifier, notification).
     followed: VecDeque<(i64, usize, Notification)>,
+    /// Module names (index = notifier).
+    names: Vec<String>,
+    /// Requests for the incidents.
+    requests: mpsc::Receiver<oneshot::Sender<SavedIncidents>>,
 }
 
 impl Loop {
@@ -342,6 +460,9 @@ impl Loop {
         loop {
             tokio::select! {
                 _ = async { let _ = stop.wait_for(|s| *s).await; } => break,
+                Some(reply) = self.requests.recv() => {
+                    let _ = reply.send(self.incidents());
+                }
                 _ = refresh.tick() => {
                     let now = (self.clock)();
                     self.refresh_groups(now);
@@ -357,6 +478,31 @@ impl Loop {
                 }
             }
         }
+    }
+
+    /// The groups with an open incident or a notification sent.
+    fn incidents(&self) -> SavedIncidents {
+        let mut out = SavedIncidents::new();
+        for ((cluster, group), entry) in &self.groups {
+            let s = &entry.state;
+            if s.incident_id.is_empty() && s.last_notify.is_empty() {
+                continue;
+            }
+            let last_notify = s
+                .last_notify
+                .iter()
+                .filter_map(|(&i, &at)| Some((self.names.get(i)?.clone(), at)))
+                .collect();
+            out.entry(cluster.clone()).or_default().insert(
+                group.clone(),
+                SavedIncident {
+                    id: s.incident_id.clone(),
+                    start: s.incident_start,
+                    last_notify,
+                },
+            );
+        }
+        out
     }
 
     fn role_changed(&mut self, role: Role, now: i64) {

@@ -57,7 +57,8 @@ pub mod defaults {
 }
 
 pub use coordinator::{
-    Coordinator, CoordinatorHandle, GroupSource, Module, NullNotifier, RetryPolicy, Role,
+    Coordinator, CoordinatorHandle, GroupSource, IncidentsReader, Module, NullNotifier,
+    RetryPolicy, Role, SavedIncident, SavedIncidents,
 };
 pub use email::{EmailNotifier, EmailSettings, SmtpAuth};
 pub use http::{HttpNotifier, HttpSettings};

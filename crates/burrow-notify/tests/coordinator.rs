@@ -11,7 +11,7 @@ use burrow_core::{BrokerOffsetEvent, ConsumerOffsetEvent};
 use burrow_eval::{CachingEvaluator, EvaluatorConfig};
 use burrow_notify::{
     async_trait, Coordinator, CoordinatorHandle, Module, Notification, Notifier, NotifyError,
-    NotifyMetrics, Policy, RetryPolicy, Role,
+    NotifyMetrics, Policy, RetryPolicy, Role, SavedIncident, SavedIncidents,
 };
 use burrow_storage::{Storage, StorageConfig};
 use tokio::sync::watch;
@@ -106,6 +106,24 @@ fn start_with(
     role: watch::Receiver<Role>,
     handover: Duration,
 ) -> CoordinatorHandle {
+    start_restored(
+        evaluator,
+        notifier,
+        metrics,
+        role,
+        handover,
+        SavedIncidents::new(),
+    )
+}
+
+fn start_restored(
+    evaluator: Arc<CachingEvaluator<Arc<Storage>>>,
+    notifier: Arc<Flaky>,
+    metrics: &NotifyMetrics,
+    role: watch::Receiver<Role>,
+    handover: Duration,
+    restored: SavedIncidents,
+) -> CoordinatorHandle {
     let module = Module {
         name: "n".into(),
         policy: Policy {
@@ -127,6 +145,7 @@ fn start_with(
     Coordinator::new(evaluator, metrics.clone())
         .refresh_every(Duration::from_millis(100))
         .handover_window(handover)
+        .restore(restored)
         .module(module)
         .start(ready, role)
 }
@@ -324,4 +343,58 @@ async fn a_slow_receiver_does_not_hold_up_evaluation() {
     let sent = count(&metrics, "open", "sent");
     let dropped = count(&metrics, "open", "dropped");
     assert!(dropped > 0, "sent {sent}, dropped {dropped}");
+}
+
+/// After a restart (a server's state file), an open incident goes on: same id and start, and
+/// `send-interval` counts from the notification sent before the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restored_incidents_go_on_without_a_new_notification() {
+    let sent_before = now_ms() - 10_000;
+    let saved = SavedIncidents::from([(
+        "local".to_string(),
+        BTreeMap::from([(
+            "g0".to_string(),
+            SavedIncident {
+                id: "incident-before-restart".into(),
+                start: sent_before - 5_000,
+                // A module that no longer exists is ignored.
+                last_notify: BTreeMap::from([("n".into(), sent_before), ("gone".into(), 1)]),
+            },
+        )]),
+    )]);
+    for (restored, expected_calls) in [(saved.clone(), 0), (SavedIncidents::new(), 1)] {
+        let metrics = NotifyMetrics::unregistered().unwrap();
+        let n = flaky(0, false, Duration::ZERO);
+        let (_role_tx, role) = watch::channel(Role::Leader);
+        let h = start_restored(
+            lagging(1),
+            n.clone(),
+            &metrics,
+            role,
+            Duration::ZERO,
+            restored.clone(),
+        );
+        wait_until("two evaluations", || metrics.evaluations.get() >= 2).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            n.calls.load(Ordering::SeqCst),
+            expected_calls,
+            "restored: {}",
+            !restored.is_empty()
+        );
+        let now = h.incidents().await;
+        let g0 = &now["local"]["g0"];
+        if restored.is_empty() {
+            assert!(!g0.id.is_empty() && g0.id != "incident-before-restart");
+            assert_eq!(g0.last_notify.len(), 1);
+        } else {
+            assert_eq!(g0.id, "incident-before-restart");
+            assert_eq!(g0.start, sent_before - 5_000);
+            assert_eq!(
+                g0.last_notify,
+                BTreeMap::from([("n".to_string(), sent_before)])
+            );
+        }
+        h.stop(Duration::from_secs(1)).await;
+    }
 }
