@@ -86,7 +86,13 @@ fn main() {
     let mut saves = Vec::new();
     for _ in 0..RUNS {
         let t = Instant::now();
-        state.save(&storage, readers.clone()).unwrap();
+        state
+            .save(
+                &storage,
+                readers.clone(),
+                &burrow_notify::SavedIncidents::new(),
+            )
+            .unwrap();
         saves.push(t.elapsed().as_secs_f64());
     }
     let size = std::fs::metadata(&path).unwrap().len();
@@ -97,7 +103,7 @@ fn main() {
         let t = Instant::now();
         let got = state.load(&fresh);
         loads.push(t.elapsed().as_secs_f64());
-        assert_eq!(got, readers);
+        assert_eq!(got.readers, readers);
         assert_eq!(fresh.stats().groups, GROUPS);
     }
     let best = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);

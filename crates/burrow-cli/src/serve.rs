@@ -363,13 +363,14 @@ async fn serve(
             &health,
         )?)),
     };
-    let resume = match &state {
+    let restored = match &state {
         Some(state) => {
             let (state, storage) = (state.clone(), storage.clone());
             tokio::task::spawn_blocking(move || state.load(&storage)).await?
         }
         None => Default::default(),
     };
+    let resume = restored.readers;
     let metrics = IngestMetrics::new(&health)?;
     let notify_metrics = burrow_notify::NotifyMetrics::new(&health)?;
     let zk_registry = health.clone();
@@ -531,27 +532,6 @@ async fn serve(
             cluster.first_round(),
         ));
     }
-    // The state file, saved every `state-interval` (and at shutdown, below).
-    let save_task = state.as_ref().map(|state| {
-        let (state, storage) = (state.clone(), storage.clone());
-        let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
-        let resume = resume.clone();
-        let every = Duration::from_secs(config.general.state_interval as u64);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                let readers = crate::state::readers(&positions, &resume);
-                let (state, storage) = (state.clone(), storage.clone());
-                match tokio::task::spawn_blocking(move || state.save(&storage, readers)).await {
-                    Ok(Ok(())) => debug!("state saved"),
-                    Ok(Err(e)) => warn!(error = %format!("{e:#}"), "saving the state failed"),
-                    Err(e) => warn!(error = %e, "saving the state failed"),
-                }
-            }
-        })
-    });
     let (ready_tx, ready_rx) = watch::channel(false);
     let ready_task = {
         let mut flags: Vec<watch::Receiver<bool>> = consumers.iter().map(|c| c.ready()).collect();
@@ -571,7 +551,9 @@ async fn serve(
     let coordinator = if modules.is_empty() {
         None
     } else {
-        let mut c = burrow_notify::Coordinator::new(evaluator.clone(), notify_metrics);
+        // Incidents open before a restart go on (same id, send-interval counted from before).
+        let mut c = burrow_notify::Coordinator::new(evaluator.clone(), notify_metrics)
+            .restore(restored.incidents);
         for m in modules {
             info!(notifier = %m.name, interval = m.policy.interval, threshold = m.policy.threshold, "starting notifier module");
             c = c.module(m);
@@ -600,6 +582,35 @@ async fn serve(
         };
         Some((c.start(ready_rx, role), election, fixed_tx))
     };
+    let incidents_reader = coordinator.as_ref().map(|(c, _, _)| c.incidents_reader());
+
+    // The state file, saved every `state-interval` (and at shutdown, below).
+    let save_task = state.as_ref().map(|state| {
+        let (state, storage) = (state.clone(), storage.clone());
+        let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
+        let resume = resume.clone();
+        let incidents_reader = incidents_reader.clone();
+        let every = Duration::from_secs(config.general.state_interval as u64);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let incidents = match &incidents_reader {
+                    Some(r) => r.get().await,
+                    None => Default::default(),
+                };
+                let readers = crate::state::readers(&positions, &resume);
+                let (state, storage) = (state.clone(), storage.clone());
+                let save = move || state.save(&storage, readers, &incidents);
+                match tokio::task::spawn_blocking(save).await {
+                    Ok(Ok(())) => debug!("state saved"),
+                    Ok(Err(e)) => warn!(error = %format!("{e:#}"), "saving the state failed"),
+                    Err(e) => warn!(error = %e, "saving the state failed"),
+                }
+            }
+        })
+    });
 
     info!("Started Burrow");
     let signal = tokio::select! {
@@ -615,7 +626,14 @@ async fn serve(
     };
     info!(signal, "shutting down");
     ready_task.abort();
+    if let Some(t) = &save_task {
+        t.abort();
+    }
+    let mut incidents = burrow_notify::SavedIncidents::new();
     if let Some((c, election, _fixed)) = coordinator {
+        if state.is_some() {
+            incidents = c.incidents().await;
+        }
         c.stop(Duration::from_secs(5)).await;
         if let Some(e) = election {
             e.stop().await;
@@ -625,7 +643,6 @@ async fn serve(
         z.stop().await;
     }
     if let Some(t) = save_task {
-        t.abort();
         let _ = t.await;
     }
     // Positions before the consumers stop (what they store meanwhile is in the snapshot too,
@@ -641,7 +658,7 @@ async fn serve(
     if let Some(state) = state {
         let storage = storage.clone();
         let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || state.save(&storage, readers)).await {
+        match tokio::task::spawn_blocking(move || state.save(&storage, readers, &incidents)).await {
             Ok(Ok(())) => info!(
                 took_ms = started.elapsed().as_millis() as u64,
                 "state saved"

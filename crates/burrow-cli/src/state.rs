@@ -17,10 +17,20 @@ use anyhow::{Context, Result};
 use prometheus::{Gauge, IntCounterVec, Opts, Registry};
 use tracing::{info, warn};
 
+use burrow_notify::SavedIncidents;
 use burrow_storage::{Snapshot, Storage};
 
 /// Positions per consumer module: partition of its offsets topic → next offset to read.
 pub type Readers = BTreeMap<String, BTreeMap<i32, i64>>;
+
+/// What a saved state gives back besides storage.
+#[derive(Debug, Default, PartialEq)]
+pub struct Restored {
+    /// Where each consumer module goes on reading.
+    pub readers: Readers,
+    /// The notifiers' incidents.
+    pub incidents: SavedIncidents,
+}
 
 /// The positions to save: each module's, over the positions it was resumed from (a module that
 /// has not started reading yet, or a partition it has not reached, keeps its saved position).
@@ -72,20 +82,20 @@ impl StateFile {
         })
     }
 
-    /// Restores the saved state into `storage` and returns the consumers' saved positions. No
-    /// file: a cold start. A file that cannot be read, parsed or restored is moved aside with a
-    /// warning and the start is cold.
-    pub fn load(&self, storage: &Storage) -> Readers {
+    /// Restores the saved state into `storage` and returns the consumers' saved positions and
+    /// the notifiers' incidents. No file: a cold start. A file that cannot be read, parsed or
+    /// restored is moved aside with a warning and the start is cold.
+    pub fn load(&self, storage: &Storage) -> Restored {
         let path = self.path.display();
         let text = match std::fs::read(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 info!(state_file = %path, "no saved state; starting cold");
-                return Readers::new();
+                return Restored::default();
             }
             Err(e) => {
                 warn!(state_file = %path, error = %e, "cannot read the saved state; starting cold");
-                return Readers::new();
+                return Restored::default();
             }
         };
         let restored = serde_json::from_slice::<Snapshot>(&text)
@@ -106,7 +116,17 @@ impl StateFile {
                     trimmed_windows = report.trimmed_windows,
                     "saved state restored"
                 );
-                snapshot.readers
+                let incidents = match snapshot.notifiers {
+                    None => SavedIncidents::new(),
+                    Some(v) => serde_json::from_value(v).unwrap_or_else(|e| {
+                        warn!(state_file = %path, error = %e, "the saved notifier incidents are not usable; they start afresh");
+                        SavedIncidents::new()
+                    }),
+                };
+                Restored {
+                    readers: snapshot.readers,
+                    incidents,
+                }
             }
             Err(e) => {
                 let aside = self.aside();
@@ -118,7 +138,7 @@ impl StateFile {
                     moved = moved.is_ok(),
                     "the saved state is not usable; it is kept aside and the start is cold"
                 );
-                Readers::new()
+                Restored::default()
             }
         }
     }
@@ -130,11 +150,17 @@ impl StateFile {
     }
 
     /// Saves storage with the consumers' positions (read *before* the snapshot is taken, so that
-    /// the snapshot holds at least everything before them). Written to a temporary file beside
-    /// the state file, synced, then renamed over it: a crash leaves the old file or the new one.
-    pub fn save(&self, storage: &Storage, readers: Readers) -> Result<()> {
+    /// the snapshot holds at least everything before them) and the notifiers' incidents. Written
+    /// to a temporary file beside the state file, synced, then renamed over it: a crash leaves
+    /// the old file or the new one.
+    pub fn save(
+        &self,
+        storage: &Storage,
+        readers: Readers,
+        incidents: &SavedIncidents,
+    ) -> Result<()> {
         let started = Instant::now();
-        let result = self.write(storage, readers);
+        let result = self.write(storage, readers, incidents);
         match &result {
             Ok(()) => {
                 self.saves.with_label_values(&["ok"]).inc();
@@ -147,9 +173,14 @@ impl StateFile {
         result
     }
 
-    fn write(&self, storage: &Storage, readers: Readers) -> Result<()> {
+    fn write(&self, storage: &Storage, readers: Readers, incidents: &SavedIncidents) -> Result<()> {
+        let notifiers = if incidents.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_value(incidents)?)
+        };
         // Written as storage is walked: one group at a time in memory, not a copy of everything.
-        let snapshot = storage.snapshot_view(burrow_core::now_ms(), &readers);
+        let snapshot = storage.snapshot_view(burrow_core::now_ms(), &readers, notifiers.as_ref());
         let mut tmp = self.path.as_os_str().to_owned();
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
@@ -221,19 +252,30 @@ mod tests {
     }
 
     #[test]
-    fn saved_state_comes_back_with_the_readers_positions() {
+    fn saved_state_comes_back_with_the_readers_positions_and_incidents() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let state = StateFile::new(&path, &Registry::new()).unwrap();
         let readers = Readers::from([("local".to_string(), BTreeMap::from([(0, 42), (3, 7)]))]);
+        let incidents = SavedIncidents::from([(
+            "local".to_string(),
+            BTreeMap::from([(
+                "g".to_string(),
+                burrow_notify::SavedIncident {
+                    id: "i-1".into(),
+                    start: 5,
+                    last_notify: BTreeMap::from([("mail".to_string(), 7)]),
+                },
+            )]),
+        )]);
         state
-            .save(&storage_with_a_group(), readers.clone())
+            .save(&storage_with_a_group(), readers.clone(), &incidents)
             .unwrap();
         assert!(!dir.path().join("state.json.tmp").exists());
         assert_eq!(state.saves.with_label_values(&["ok"]).get(), 1);
 
         let fresh = Storage::new(StorageConfig::default(), ["local"]).unwrap();
-        assert_eq!(state.load(&fresh), readers);
+        assert_eq!(state.load(&fresh), Restored { readers, incidents });
         assert_eq!(window(&fresh), vec![10, 20, 30]);
     }
 
@@ -243,7 +285,7 @@ mod tests {
         let path = dir.path().join("state.json");
         let state = StateFile::new(&path, &Registry::new()).unwrap();
         let storage = Storage::new(StorageConfig::default(), ["local"]).unwrap();
-        assert!(state.load(&storage).is_empty());
+        assert_eq!(state.load(&storage), Restored::default());
 
         for bad in [
             "{not json".to_string(),
@@ -252,7 +294,7 @@ mod tests {
             r#"{"format":9,"taken_at":1,"intervals":2,"clusters":{}}"#.to_string(),
         ] {
             std::fs::write(&path, &bad).unwrap();
-            assert!(state.load(&storage).is_empty());
+            assert_eq!(state.load(&storage), Restored::default());
             assert!(!path.exists(), "moved aside: {bad}");
             let aside: Vec<_> = std::fs::read_dir(dir.path())
                 .unwrap()
@@ -273,7 +315,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let state = StateFile::new(&path, &Registry::new()).unwrap();
-        state.save(&storage_with_a_group(), Readers::new()).unwrap();
+        state
+            .save(
+                &storage_with_a_group(),
+                Readers::new(),
+                &SavedIncidents::new(),
+            )
+            .unwrap();
         let before = std::fs::read_to_string(&path).unwrap();
         // The temporary file cannot be created: a directory stands in its way.
         std::fs::create_dir(dir.path().join("state.json.tmp")).unwrap();
@@ -281,6 +329,7 @@ mod tests {
             .save(
                 &Storage::new(StorageConfig::default(), ["local"]).unwrap(),
                 Readers::new(),
+                &SavedIncidents::new(),
             )
             .unwrap_err();
         assert!(format!("{err:#}").contains("general.state-file"), "{err:#}");

@@ -1,6 +1,7 @@
 //! Warm restarts on the real brokers: `serve` saves its state (periodically and at SIGTERM),
 //! comes back with the saved windows, reads only what was written to the offsets topic while
-//! it was down, and starts cold, keeping the file aside, when the file is not usable.
+//! it was down, and starts cold, keeping the file aside, when the file is not usable. An open
+//! incident goes on across the restart: no second open notification, the same incident id.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -13,7 +14,7 @@ use serde_json::Value;
 
 use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
 use burrow_kafka::{Compression, IsolationLevel, OffsetSpec};
-use common::{brokers, http, now_ms, Kafka, Server};
+use common::{brokers, http, now_ms, receiver, Kafka, Server};
 
 const OFFSETS_PARTITIONS: i32 = 4;
 
@@ -219,4 +220,91 @@ async fn warm_restart_keeps_windows_and_reads_only_what_came_meanwhile() {
         assert!(server.terminate().success());
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_incident_goes_on_across_a_restart() {
+    // The notifier logic does not depend on the broker: one is enough.
+    let Some((name, addr)) = brokers().into_iter().next() else {
+        return;
+    };
+    let kafka = Kafka::connect(&addr).await;
+    let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
+    let (topic, offsets_topic) = (format!("orders-{id}"), format!("offsets-{id}"));
+    kafka.topic(&topic, 100).await;
+    kafka
+        .client
+        .create_topic(&offsets_topic, OFFSETS_PARTITIONS, 1)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    kafka.client.refresh_metadata().await.unwrap();
+    // A stopped group (lag, last commit long ago): ERR, an open incident.
+    for o in [10, 20, 30] {
+        commit(&kafka, &offsets_topic, "stuck", &topic, o).await;
+    }
+    let (port, seen) = receiver(0);
+    let templates =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../burrow-notify/templates");
+    let config = format!(
+        r#"{}
+[notifier.web]
+class-name = "http"
+interval = 1
+send-interval = 3600
+url-open = "http://127.0.0.1:{port}/open"
+template-open = "{}"
+"#,
+        config(&addr, &offsets_topic),
+        templates.join("default-http-post.tmpl").display()
+    );
+    let dir = std::env::temp_dir().join(format!("burrow-incident-{id}"));
+    let opened = |seen: &std::sync::Arc<std::sync::Mutex<Vec<common::Seen>>>| -> Vec<Value> {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .map(|s| serde_json::from_str(&s.body).unwrap())
+            .collect()
+    };
+    let mut server = Server::start(&dir, &config);
+    wait_ready(&server);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while opened(&seen).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no open notification\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let first = opened(&seen)[0].clone();
+    let incident = first["events"][0]["id"].as_str().unwrap().to_string();
+    assert!(server.terminate().success());
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["notifiers"]["local"]["stuck"]["id"],
+        incident.as_str()
+    );
+
+    // Restarted: evaluated every second, still ERR, and nothing sent again (send-interval).
+    let mut server = Server::start(&dir, &config);
+    wait_ready(&server);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        opened(&seen).len(),
+        1,
+        "a second open notification after the restart: {:?}\n{}",
+        opened(&seen),
+        server.log()
+    );
+    assert!(server.terminate().success());
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["notifiers"]["local"]["stuck"]["id"],
+        incident.as_str(),
+        "the same incident after the restart"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

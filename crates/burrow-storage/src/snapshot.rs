@@ -32,6 +32,10 @@ pub struct Snapshot {
     /// a server that saves its state records its consumers here and resumes them from it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub readers: BTreeMap<String, BTreeMap<i32, i64>>,
+    /// The notifiers' incidents a server saved with this state (opaque here: storage neither
+    /// fills nor reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifiers: Option<serde_json::Value>,
 }
 
 /// The state of one cluster.
@@ -98,12 +102,14 @@ pub struct SnapshotView<'a> {
     storage: &'a Storage,
     taken_at: i64,
     readers: &'a BTreeMap<String, BTreeMap<i32, i64>>,
+    notifiers: Option<&'a serde_json::Value>,
 }
 
 impl Serialize for SnapshotView<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let fields = if self.readers.is_empty() { 4 } else { 5 };
+        let fields =
+            4 + usize::from(!self.readers.is_empty()) + usize::from(self.notifiers.is_some());
         let mut s = serializer.serialize_struct("Snapshot", fields)?;
         s.serialize_field("format", &SNAPSHOT_FORMAT)?;
         s.serialize_field("taken_at", &self.taken_at)?;
@@ -111,6 +117,9 @@ impl Serialize for SnapshotView<'_> {
         s.serialize_field("clusters", &ClustersView(self.storage))?;
         if !self.readers.is_empty() {
             s.serialize_field("readers", self.readers)?;
+        }
+        if let Some(n) = self.notifiers {
+            s.serialize_field("notifiers", n)?;
         }
         s.end()
     }
@@ -228,21 +237,24 @@ impl Storage {
             intervals: self.intervals,
             clusters,
             readers: BTreeMap::new(),
+            notifiers: None,
         }
     }
 
-    /// [`Self::snapshot`] with `readers`, serialized as storage is walked: the same JSON, without
+    /// [`Self::snapshot`] with `readers` and `notifiers`, serialized as storage is walked: the same JSON, without
     /// a copy of the whole state in memory (one group at a time is copied, under its shard's
     /// lock, then written). For saving large states.
     pub fn snapshot_view<'a>(
         &'a self,
         now_ms: i64,
         readers: &'a BTreeMap<String, BTreeMap<i32, i64>>,
+        notifiers: Option<&'a serde_json::Value>,
     ) -> SnapshotView<'a> {
         SnapshotView {
             storage: self,
             taken_at: now_ms,
             readers,
+            notifiers,
         }
     }
 

@@ -115,19 +115,24 @@ fn the_streaming_view_writes_what_the_snapshot_would() {
         owner: "/10.0.0.2".into(),
         client_id: "c-2".into(),
     });
-    for readers in [
-        std::collections::BTreeMap::new(),
-        std::collections::BTreeMap::from([(
-            "local".to_string(),
-            std::collections::BTreeMap::from([(0, 12), (7, 3)]),
-        )]),
+    let notifiers = serde_json::json!({"local": {"g1": {"id": "i-1", "start": 5}}});
+    for (readers, notifiers) in [
+        (std::collections::BTreeMap::new(), None),
+        (
+            std::collections::BTreeMap::from([(
+                "local".to_string(),
+                std::collections::BTreeMap::from([(0, 12), (7, 3)]),
+            )]),
+            Some(&notifiers),
+        ),
     ] {
         let mut snap = s.snapshot(NOW);
         snap.readers = readers.clone();
-        assert_eq!(
-            serde_json::to_string(&s.snapshot_view(NOW, &readers)).unwrap(),
-            serde_json::to_string(&snap).unwrap()
-        );
+        snap.notifiers = notifiers.cloned();
+        let json = serde_json::to_string(&s.snapshot_view(NOW, &readers, notifiers)).unwrap();
+        assert_eq!(json, serde_json::to_string(&snap).unwrap());
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, snap);
     }
 }
 
