@@ -335,7 +335,8 @@ impl IncidentsReader {
     /// second: what it was restored from.
     pub async fn get(&self) -> SavedIncidents {
         let (tx, rx) = oneshot::channel();
-        if self.requests.send(tx).await.is_ok() {
+        // Never waits for room: requests pile up while the loop has not started.
+        if self.requests.try_send(tx).is_ok() {
             if let Ok(Ok(incidents)) = tokio::time::timeout(Duration::from_secs(1), rx).await {
                 return incidents;
             }

@@ -398,3 +398,41 @@ async fn restored_incidents_go_on_without_a_new_notification() {
         h.stop(Duration::from_secs(1)).await;
     }
 }
+
+/// Before the backlog is read the coordinator does not evaluate: asking for its incidents (as a
+/// periodic save does, again and again) answers what it was restored from, and never hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_before_the_start_are_the_restored_ones() {
+    let saved = SavedIncidents::from([(
+        "local".to_string(),
+        BTreeMap::from([(
+            "g0".to_string(),
+            SavedIncident {
+                id: "i".into(),
+                start: 1,
+                last_notify: BTreeMap::new(),
+            },
+        )]),
+    )]);
+    let metrics = NotifyMetrics::unregistered().unwrap();
+    let module = Module {
+        name: "n".into(),
+        policy: Policy::default(),
+        extras: Arc::new(BTreeMap::new()),
+        notifier: flaky(0, false, Duration::ZERO),
+        retry: RetryPolicy::default(),
+    };
+    let (_ready_tx, ready) = watch::channel(false);
+    let (_role_tx, role) = watch::channel(Role::Leader);
+    let h = Coordinator::new(lagging(1), metrics)
+        .restore(saved.clone())
+        .module(module)
+        .start(ready, role);
+    for _ in 0..10 {
+        let got = tokio::time::timeout(Duration::from_secs(5), h.incidents())
+            .await
+            .expect("incidents() hung");
+        assert_eq!(got, saved);
+    }
+    h.stop(Duration::from_secs(1)).await;
+}
