@@ -26,10 +26,16 @@ const MAX_FETCHES: usize = 20_000;
 /// Bytes asked per partition: the batch holding the committed offset is all that is needed.
 const FETCH_BYTES: i32 = 64 * 1024;
 
+/// How long an offset whose timestamp could not be found is left alone before it is fetched
+/// again (a record out of retention never comes back; a leader change passes).
+const RETRY_UNKNOWN: Duration = Duration::from_secs(300);
+
 /// The timestamps of the records the groups of one cluster stand before.
 #[derive(Debug, Default)]
 pub struct TimeLag {
     known: RwLock<Known>,
+    /// (topic, partition, offset) → when fetching it last found nothing (ms).
+    failed: std::sync::Mutex<HashMap<(String, i32, i64), i64>>,
 }
 
 /// What a refresh did.
@@ -41,6 +47,8 @@ pub struct RefreshStats {
     pub fetched: usize,
     /// Fetched without a timestamp (no record there any more, a broker error, no timestamps).
     pub unknown: usize,
+    /// Not fetched: their last fetch found nothing less than five minutes ago.
+    pub waiting: usize,
 }
 
 impl TimeLag {
@@ -116,7 +124,18 @@ impl TimeLag {
         client: &KafkaClient,
         needed: &BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>>,
     ) -> RefreshStats {
-        // Keep what is known and still needed; list the rest.
+        // Keep what is known and still needed; list the rest, but for what was not found lately.
+        let now = crate::now_ms();
+        let retry_ms = RETRY_UNKNOWN.as_millis() as i64;
+        let mut failed =
+            std::mem::take(&mut *self.failed.lock().unwrap_or_else(|e| e.into_inner()));
+        failed.retain(|(t, p, o), at| {
+            now - *at < retry_ms
+                && needed
+                    .get(t)
+                    .and_then(|ps| ps.get(p))
+                    .is_some_and(|os| os.contains(o))
+        });
         let mut stats = RefreshStats::default();
         let mut next: Known = HashMap::new();
         let mut missing: BTreeMap<String, BTreeMap<i32, Vec<i64>>> = BTreeMap::new();
@@ -133,6 +152,9 @@ impl TimeLag {
                                     .entry(p)
                                     .or_default()
                                     .insert(o, ts);
+                            }
+                            None if failed.contains_key(&(topic.clone(), p, o)) => {
+                                stats.waiting += 1;
                             }
                             None => missing
                                 .entry(topic.clone())
@@ -188,12 +210,16 @@ impl TimeLag {
                                 .or_default()
                                 .insert(offset, ts);
                         }
-                        None => stats.unknown += 1,
+                        None => {
+                            stats.unknown += 1;
+                            failed.insert((topic.clone(), p, offset), now);
+                        }
                     }
                 }
             }
         }
         *self.known.write().unwrap_or_else(|e| e.into_inner()) = next;
+        *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = failed;
         stats
     }
 }
