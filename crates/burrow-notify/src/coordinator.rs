@@ -248,7 +248,7 @@ impl Coordinator {
         let extras: Vec<_> = self.modules.iter().map(|m| m.extras.clone()).collect();
         let names: Vec<String> = self.modules.iter().map(|m| m.name.clone()).collect();
         let (requests_tx, requests) = mpsc::channel(4);
-        let groups = restored_groups(&self.restored, &names, (self.clock)(), &policies);
+        let restored = restored_states(&self.restored, &names);
         let state = Loop {
             source: self.source,
             policies,
@@ -259,7 +259,8 @@ impl Coordinator {
             pending: HashMap::new(),
             refresh: self.refresh,
             clock: self.clock,
-            groups,
+            groups: HashMap::new(),
+            restored,
             handover: i64::try_from(self.handover.as_millis()).unwrap_or(i64::MAX),
             followed: VecDeque::new(),
             names,
@@ -284,21 +285,13 @@ impl Coordinator {
     }
 }
 
-/// The groups of saved incidents, spread over the interval like new groups.
-fn restored_groups(
+/// The groups' states of saved incidents (notifier names mapped to their index; unknown ones
+/// dropped), for the group list refresh to take over as it first meets each group.
+fn restored_states(
     saved: &SavedIncidents,
     names: &[String],
-    now: i64,
-    policies: &[Policy],
-) -> HashMap<(String, String), Entry> {
-    let interval = policies
-        .iter()
-        .map(|p| p.interval.max(1))
-        .min()
-        .unwrap_or(60)
-        .saturating_mul(1000);
-    let mut rng = rand::rng();
-    let mut groups = HashMap::new();
+) -> HashMap<(String, String), GroupState> {
+    let mut states = HashMap::new();
     for (cluster, incidents) in saved {
         for (group, inc) in incidents {
             let last_notify = inc
@@ -306,20 +299,17 @@ fn restored_groups(
                 .iter()
                 .filter_map(|(name, &at)| Some((names.iter().position(|n| n == name)?, at)))
                 .collect();
-            groups.insert(
+            states.insert(
                 (cluster.clone(), group.clone()),
-                Entry {
-                    last_eval: now - rng.random_range(0..interval.max(1)),
-                    state: GroupState {
-                        incident_id: inc.id.clone(),
-                        incident_start: inc.start,
-                        last_notify,
-                    },
+                GroupState {
+                    incident_id: inc.id.clone(),
+                    incident_start: inc.start,
+                    last_notify,
                 },
             );
         }
     }
-    groups
+    states
 }
 
 /// Reads a running coordinator's incidents ([`CoordinatorHandle::incidents_reader`]).
@@ -404,6 +394,8 @@ struct Loop {
     followed: VecDeque<(i64, usize, Notification)>,
     /// Module names (index = notifier).
     names: Vec<String>,
+    /// Saved states of groups not met yet; the first group list refresh takes them over.
+    restored: HashMap<(String, String), GroupState>,
     /// Requests for the incidents.
     requests: mpsc::Receiver<oneshot::Sender<SavedIncidents>>,
 }
@@ -418,7 +410,8 @@ impl Loop {
             .saturating_mul(1000)
     }
 
-    /// Burrow's refresh: forget what is gone, spread new groups over the interval.
+    /// Burrow's refresh: forget what is gone, spread new groups over the interval (a group with
+    /// a saved state starts from it).
     fn refresh_groups(&mut self, now: i64) {
         let interval = self.min_interval_ms();
         let mut seen = HashMap::new();
@@ -429,12 +422,16 @@ impl Loop {
         }
         self.groups.retain(|k, _| seen.contains_key(k));
         let mut rng = rand::rng();
+        let restored = &mut self.restored;
         for key in seen.into_keys() {
+            let state = restored.remove(&key).unwrap_or_default();
             self.groups.entry(key).or_insert_with(|| Entry {
                 last_eval: now - rng.random_range(0..interval.max(1)),
-                state: GroupState::default(),
+                state,
             });
         }
+        // Saved incidents of groups that are gone are forgotten, like the groups.
+        restored.clear();
     }
 
     async fn run(mut self, mut role: watch::Receiver<Role>, mut stop: watch::Receiver<bool>) {
