@@ -585,11 +585,10 @@ async fn serve(
     let incidents_reader = coordinator.as_ref().map(|(c, _, _)| c.incidents_reader());
 
     // The state file, saved every `state-interval` (and at shutdown, below).
+    let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
     let save_task = state.as_ref().map(|state| {
         let (state, storage) = (state.clone(), storage.clone());
-        let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
-        let resume = resume.clone();
-        let incidents_reader = incidents_reader.clone();
+        let (positions, resume) = (positions.clone(), resume.clone());
         let every = Duration::from_secs(config.general.state_interval as u64);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -601,12 +600,13 @@ async fn serve(
                     None => Default::default(),
                 };
                 let readers = crate::state::readers(&positions, &resume);
-                let (state, storage) = (state.clone(), storage.clone());
-                let save = move || state.save(&storage, readers, &incidents);
-                match tokio::task::spawn_blocking(save).await {
-                    Ok(Ok(())) => debug!("state saved"),
-                    Ok(Err(e)) => warn!(error = %format!("{e:#}"), "saving the state failed"),
-                    Err(e) => warn!(error = %e, "saving the state failed"),
+                let saved = state
+                    .clone()
+                    .save_blocking(storage.clone(), readers, incidents)
+                    .await;
+                match saved {
+                    Ok(()) => debug!("state saved"),
+                    Err(e) => warn!(error = %format!("{e:#}"), "saving the state failed"),
                 }
             }
         })
@@ -647,7 +647,6 @@ async fn serve(
     }
     // Positions before the consumers stop (what they store meanwhile is in the snapshot too,
     // and dropped as duplicates when read again).
-    let positions: Vec<_> = consumers.iter().map(|c| c.positions_handle()).collect();
     let readers = crate::state::readers(&positions, &resume);
     for c in consumers {
         c.stop().await;
@@ -656,15 +655,16 @@ async fn serve(
         c.stop().await;
     }
     if let Some(state) = state {
-        let storage = storage.clone();
         let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || state.save(&storage, readers, &incidents)).await {
-            Ok(Ok(())) => info!(
+        match state
+            .save_blocking(storage.clone(), readers, incidents)
+            .await
+        {
+            Ok(()) => info!(
                 took_ms = started.elapsed().as_millis() as u64,
                 "state saved"
             ),
-            Ok(Err(e)) => error!(error = %format!("{e:#}"), "saving the state failed"),
-            Err(e) => error!(error = %e, "saving the state failed"),
+            Err(e) => error!(error = %format!("{e:#}"), "saving the state failed"),
         }
     }
     let _ = stop_tx.send(true);

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -171,6 +172,18 @@ impl StateFile {
             Err(_) => self.saves.with_label_values(&["error"]).inc(),
         }
         result
+    }
+
+    /// [`Self::save`] on a blocking thread (a save serializes the whole storage).
+    pub async fn save_blocking(
+        self: Arc<Self>,
+        storage: Arc<Storage>,
+        readers: Readers,
+        incidents: SavedIncidents,
+    ) -> Result<()> {
+        tokio::task::spawn_blocking(move || self.save(&storage, readers, &incidents))
+            .await
+            .context("the state-file save task")?
     }
 
     fn write(&self, storage: &Storage, readers: Readers, incidents: &SavedIncidents) -> Result<()> {
