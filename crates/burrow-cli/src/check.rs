@@ -1,7 +1,6 @@
 //! `burrow-cli check`: a one-shot verdict for one consumer group, for scripts and monitoring
 //! agents. Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARN, 2 ERR, 3 unknown.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use burrow_core::{ConsumerGroupStatus, PartitionStatus, Status};
 use burrow_ingest::check::{check_group, CheckReport, CheckSettings, HistoricLag, Progress};
-use burrow_ingest::time_lag::TimeLag;
+use burrow_ingest::time_lag::{need, Needed, TimeLag};
 use burrow_kafka::{ClientConfig, KafkaClient};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
@@ -199,15 +198,10 @@ async fn check_cluster(args: &Args) -> Result<(ConsumerGroupStatus, CheckReport,
         if !args.json {
             // How long ago the record each lagging partition stands before was written.
             bar.set_message("looking up the timestamps of the records the group stands before");
-            let mut needed: BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>> = BTreeMap::new();
+            let mut needed = Needed::new();
             for p in r.status.partitions.iter().filter(|p| p.current_lag > 0) {
                 if let Some(end) = &p.end {
-                    needed
-                        .entry(p.topic.clone())
-                        .or_default()
-                        .entry(p.partition)
-                        .or_default()
-                        .insert(end.offset);
+                    need(&mut needed, &p.topic, p.partition, end.offset);
                 }
             }
             behind.fetch(&client, &needed).await;

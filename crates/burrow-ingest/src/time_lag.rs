@@ -20,6 +20,28 @@ use tracing::debug;
 /// Timestamps per topic → partition → committed offset.
 type Known = HashMap<String, HashMap<i32, BTreeMap<i64, i64>>>;
 
+/// Committed offsets whose timestamps are wanted: topic → partition → offsets.
+pub type Needed = BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>>;
+
+/// Adds one committed offset to `needed`.
+pub fn need(needed: &mut Needed, topic: &str, partition: i32, offset: i64) {
+    needed
+        .entry(topic.to_string())
+        .or_default()
+        .entry(partition)
+        .or_default()
+        .insert(offset);
+}
+
+fn remember(known: &mut Known, topic: &str, partition: i32, offset: i64, timestamp: i64) {
+    known
+        .entry(topic.to_string())
+        .or_default()
+        .entry(partition)
+        .or_default()
+        .insert(offset, timestamp);
+}
+
 /// Partition fetches at most per refresh (the rest waits for the next refresh).
 const MAX_FETCHES: usize = 20_000;
 
@@ -92,7 +114,7 @@ impl TimeLag {
         now_ms: i64,
     ) -> RefreshStats {
         // What the groups stand before now.
-        let mut needed: BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>> = BTreeMap::new();
+        let mut needed = Needed::new();
         for group in storage.fetch_consumers(cluster).unwrap_or_default() {
             let Some(topics) = storage.fetch_consumer(now_ms, cluster, &group) else {
                 continue;
@@ -105,12 +127,7 @@ impl TimeLag {
                     if p.current_lag == 0 {
                         continue;
                     }
-                    needed
-                        .entry(topic.clone())
-                        .or_default()
-                        .entry(i as i32)
-                        .or_default()
-                        .insert(last.offset);
+                    need(&mut needed, &topic, i as i32, last.offset);
                 }
             }
         }
@@ -119,11 +136,7 @@ impl TimeLag {
 
     /// Makes the table hold exactly the timestamps of `needed` (topic → partition → offsets):
     /// known ones are kept, the others fetched through `client`, everything else forgotten.
-    pub async fn fetch(
-        &self,
-        client: &KafkaClient,
-        needed: &BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>>,
-    ) -> RefreshStats {
+    pub async fn fetch(&self, client: &KafkaClient, needed: &Needed) -> RefreshStats {
         // Keep what is known and still needed; list the rest, but for what was not found lately.
         let now = crate::now_ms();
         let retry_ms = RETRY_UNKNOWN.as_millis() as i64;
@@ -146,13 +159,7 @@ impl TimeLag {
                     for &o in offsets {
                         stats.needed += 1;
                         match known.get(topic).and_then(|t| t.get(&p)?.get(&o)) {
-                            Some(&ts) => {
-                                next.entry(topic.clone())
-                                    .or_default()
-                                    .entry(p)
-                                    .or_default()
-                                    .insert(o, ts);
-                            }
+                            Some(&ts) => remember(&mut next, topic, p, o, ts),
                             None if failed.contains_key(&(topic.clone(), p, o)) => {
                                 stats.waiting += 1;
                             }
@@ -203,13 +210,7 @@ impl TimeLag {
                         });
                     }
                     match ts {
-                        Some(ts) => {
-                            next.entry(topic.clone())
-                                .or_default()
-                                .entry(p)
-                                .or_default()
-                                .insert(offset, ts);
-                        }
+                        Some(ts) => remember(&mut next, topic, p, offset, ts),
                         None => {
                             stats.unknown += 1;
                             failed.insert((topic.clone(), p, offset), now);
@@ -233,14 +234,7 @@ mod tests {
         let t = TimeLag::new();
         assert_eq!(t.seconds(10_000, "t", 0, 5, 0), Some(0.0));
         assert_eq!(t.seconds(10_000, "t", 0, 5, 3), None);
-        t.known
-            .write()
-            .unwrap()
-            .entry("t".into())
-            .or_default()
-            .entry(0)
-            .or_default()
-            .insert(5, 4_000);
+        remember(&mut t.known.write().unwrap(), "t", 0, 5, 4_000);
         assert_eq!(t.seconds(10_000, "t", 0, 5, 3), Some(6.0));
         // A clock behind the record's timestamp is not a negative lag.
         assert_eq!(t.seconds(3_000, "t", 0, 5, 3), Some(0.0));

@@ -3,25 +3,18 @@
 //! offset whose timestamp cannot be found is not fetched again at every refresh.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use burrow_ingest::time_lag::{RefreshStats, TimeLag};
+use burrow_ingest::time_lag::{need, Needed, RefreshStats, TimeLag};
 use burrow_kafka::{ClientConfig, Compression, KafkaClient};
 use burrow_testkit::brokers;
-
-type Needed = BTreeMap<String, BTreeMap<i32, BTreeSet<i64>>>;
 
 fn needed(entries: &[(&str, i32, i64)]) -> Needed {
     let mut n = Needed::new();
     for &(t, p, o) in entries {
-        n.entry(t.to_string())
-            .or_default()
-            .entry(p)
-            .or_default()
-            .insert(o);
+        need(&mut n, t, p, o);
     }
     n
 }
