@@ -9,11 +9,10 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use serde_json::Value;
 
-use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
-use burrow_kafka::{Compression, IsolationLevel, OffsetSpec};
+use burrow_kafka::offsets;
+use burrow_kafka::{IsolationLevel, OffsetSpec};
 use common::{brokers, http, now_ms, receiver, Kafka, Server};
 
 const OFFSETS_PARTITIONS: i32 = 4;
@@ -44,41 +43,17 @@ address = "127.0.0.1:@PORT@"
     )
 }
 
-/// An offset commit of `group` on partition 0 of `topic`, in this test's own offsets topic.
+/// An offset commit of `group` on partition 0 of `topic`, in this test's own offsets topic,
+/// made `offset` seconds after 100 s ago.
 async fn commit(kafka: &Kafka, offsets_topic: &str, group: &str, topic: &str, offset: i64) {
-    let (mut k, mut v) = (Vec::new(), Vec::new());
-    offsets::encode_offset_commit_key(
-        &mut k,
-        &OffsetCommitKey {
-            version: 1,
-            group,
-            topic,
-            partition: 0,
-        },
-    );
-    offsets::encode_offset_commit_value(
-        &mut v,
-        &OffsetCommitValue {
-            version: 3,
-            offset,
-            leader_epoch: 0,
-            metadata: "",
-            commit_timestamp: now_ms() - 100_000 + offset * 1000,
-            expire_timestamp: -1,
-        },
-    )
-    .unwrap();
-    let p = offsets::partition_for_group(group, OFFSETS_PARTITIONS);
+    let at = now_ms() - 100_000 + offset * 1000;
     kafka
-        .client
-        .produce(
+        .commit_to(
             offsets_topic,
-            p,
-            &[(Some(Bytes::from(k)), Some(Bytes::from(v)))],
-            Compression::None,
+            OFFSETS_PARTITIONS,
+            (group, topic, offset, at),
         )
-        .await
-        .unwrap();
+        .await;
 }
 
 fn wait_ready(server: &Server) {

@@ -85,6 +85,20 @@ fn stored(storage: &Storage, group: &str, topic: &str) -> Option<Vec<i64>> {
         .collect()
 }
 
+/// The cluster module of these tests: broker offsets every second.
+fn cluster_settings(addr: &str) -> ClusterSettings {
+    ClusterSettings {
+        name: "local".into(),
+        servers: vec![addr.to_string()],
+        client: ClientConfig::default(),
+        offset_refresh: Duration::from_secs(1),
+        topic_refresh: Duration::from_secs(60),
+        groups_reaper_refresh: None,
+        reaper_spares: vec![],
+        time_lag: None,
+    }
+}
+
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
@@ -156,20 +170,7 @@ async fn start_modes_backfill_readiness_and_live_commits() {
             let case = format!("{name}: start-latest {start_latest}, backfill {backfill}");
             let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
             let metrics = IngestMetrics::unregistered();
-            let cluster = cluster::start(
-                ClusterSettings {
-                    name: "local".into(),
-                    servers: vec![addr.clone()],
-                    client: ClientConfig::default(),
-                    offset_refresh: Duration::from_secs(1),
-                    topic_refresh: Duration::from_secs(60),
-                    groups_reaper_refresh: None,
-                    reaper_spares: vec![],
-                    time_lag: None,
-                },
-                storage.clone(),
-                metrics.clone(),
-            );
+            let cluster = cluster::start(cluster_settings(&addr), storage.clone(), metrics.clone());
             let mut first = cluster.first_round();
             first.wait_for(|r| *r).await.unwrap();
             // The consumer lists the partitions' ends at once, then waits for this gate (in the
@@ -263,20 +264,7 @@ async fn start_modes_backfill_readiness_and_live_commits() {
         resume.insert(odd, 1_000_000);
         let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
         let metrics = IngestMetrics::unregistered();
-        let cluster = cluster::start(
-            ClusterSettings {
-                name: "local".into(),
-                servers: vec![addr.clone()],
-                client: ClientConfig::default(),
-                offset_refresh: Duration::from_secs(1),
-                topic_refresh: Duration::from_secs(60),
-                groups_reaper_refresh: None,
-                reaper_spares: vec![],
-                time_lag: None,
-            },
-            storage.clone(),
-            metrics.clone(),
-        );
+        let cluster = cluster::start(cluster_settings(&addr), storage.clone(), metrics.clone());
         let consumer = consumer::start(
             ConsumerSettings {
                 name: "test".into(),

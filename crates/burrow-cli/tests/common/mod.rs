@@ -97,29 +97,28 @@ impl Kafka {
 
     /// Writes an offset commit for `group` where Kafka would: its `__consumer_offsets` partition.
     pub async fn commit(&self, group: &str, topic: &str, offset: i64, timestamp: i64) {
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_offset_commit_key(
-            &mut k,
-            &OffsetCommitKey {
-                version: 1,
-                group,
-                topic,
-                partition: 0,
-            },
-        );
-        offsets::encode_offset_commit_value(
-            &mut v,
-            &OffsetCommitValue {
-                version: 3,
-                offset,
-                leader_epoch: 0,
-                metadata: "",
-                commit_timestamp: timestamp,
-                expire_timestamp: -1,
-            },
-        )
-        .unwrap();
+        let (k, v) = commit_record(group, topic, offset, timestamp);
         self.write(group, k, Some(v)).await;
+    }
+
+    /// An offset commit of `group` in an offsets topic of the test's own with `partitions`
+    /// partitions, in the group's partition there.
+    pub async fn commit_to(
+        &self,
+        offsets_topic: &str,
+        partitions: i32,
+        (group, topic, offset, timestamp): (&str, &str, i64, i64),
+    ) {
+        let (k, v) = commit_record(group, topic, offset, timestamp);
+        self.client
+            .produce(
+                offsets_topic,
+                offsets::partition_for_group(group, partitions),
+                &[(Some(Bytes::from(k)), Some(Bytes::from(v)))],
+                Compression::None,
+            )
+            .await
+            .unwrap();
     }
 
     pub async fn write(&self, group: &str, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -175,6 +174,33 @@ impl Kafka {
         .unwrap();
         self.write(group, k, Some(v)).await;
     }
+}
+
+/// The key and value of an offset commit of `group` on partition 0 of `topic`.
+pub fn commit_record(group: &str, topic: &str, offset: i64, timestamp: i64) -> (Vec<u8>, Vec<u8>) {
+    let (mut k, mut v) = (Vec::new(), Vec::new());
+    offsets::encode_offset_commit_key(
+        &mut k,
+        &OffsetCommitKey {
+            version: 1,
+            group,
+            topic,
+            partition: 0,
+        },
+    );
+    offsets::encode_offset_commit_value(
+        &mut v,
+        &OffsetCommitValue {
+            version: 3,
+            offset,
+            leader_epoch: 0,
+            metadata: "",
+            commit_timestamp: timestamp,
+            expire_timestamp: -1,
+        },
+    )
+    .unwrap();
+    (k, v)
 }
 
 pub fn free_port() -> u16 {
