@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+scripts/check-pure.sh
 
 scripts/test-services.sh start
 trap 'scripts/test-services.sh stop' EXIT
