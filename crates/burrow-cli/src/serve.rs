@@ -124,7 +124,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
 }
 
 fn now_text() -> String {
-    let ms = burrow_ingest::now_ms();
+    let ms = burrow_core::now_ms();
     format!("{}.{:03} (unix time)", ms / 1000, ms % 1000)
 }
 
@@ -157,7 +157,7 @@ fn open_log(path: &str, rotate_existing: bool) -> Result<std::fs::File> {
     let p = Path::new(path);
     if rotate_existing && p.exists() {
         // Burrow's stdout-logfile: the previous file is kept under a timestamped name.
-        let stamp = burrow_ingest::now_ms() / 1000;
+        let stamp = burrow_core::now_ms() / 1000;
         let _ = std::fs::rename(p, format!("{path}.{stamp}"));
     }
     std::fs::OpenOptions::new()
@@ -436,7 +436,7 @@ async fn serve(
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                let now = burrow_ingest::now_ms();
+                let now = burrow_core::now_ms();
                 let purged = storage.purge_expired(now);
                 evaluator.purge_expired(now);
                 if !purged.is_empty() {

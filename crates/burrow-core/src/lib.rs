@@ -7,9 +7,12 @@
 //! - The events that change storage ([`StorageEvent`]), produced by the cluster and consumer
 //!   modules and read by `burrow-cli replay`.
 //! - [`ConsumerSource`], the one thing an evaluator needs from a store.
+//! - [`config`]: value types of configuration sections (seconds and integers with their range).
+//! - [`now_ms`]: the one wall clock of the I/O crates.
 //!
 //! This crate does no I/O and has no async runtime.
 
+pub mod config;
 mod events;
 mod offsets;
 mod status;

@@ -25,10 +25,12 @@ use std::sync::Arc;
 use burrow_eval::CachingEvaluator;
 use burrow_storage::Storage;
 
+mod config;
 mod metrics;
 mod routes;
 mod server;
 
+pub use config::{overlapping, tls_acceptor, ListenerSection};
 pub use metrics::{render_consumer_metrics, LagSeconds, MetricsExporter};
 pub use server::{serve, ServeOptions};
 
@@ -40,17 +42,22 @@ pub type Evaluator = CachingEvaluator<Arc<Storage>>;
 #[non_exhaustive]
 pub enum HttpError {
     /// Accepting connections failed.
-    #[error("listener {addr}: {source}")]
+    #[error("listener {addr}: {error}")]
     Io {
         /// Listen address.
         addr: String,
-        /// The error.
-        #[source]
-        source: std::io::Error,
+        /// The error (in the message, so not also a `source()`: a chain prints it once).
+        error: std::io::Error,
     },
     /// A metric could not be registered or encoded.
     #[error("metrics: {0}")]
-    Metrics(#[from] prometheus::Error),
+    Metrics(prometheus::Error),
+}
+
+impl From<prometheus::Error> for HttpError {
+    fn from(e: prometheus::Error) -> Self {
+        HttpError::Metrics(e)
+    }
 }
 
 /// A log level as Burrow's `/v3/admin/loglevel` names it.
@@ -162,7 +169,6 @@ impl Readiness {
     }
 }
 
-pub use burrow_core::now_ms;
 
 pub(crate) struct Inner {
     pub(crate) storage: Arc<Storage>,
@@ -200,7 +206,7 @@ impl Api {
                 metrics: None,
                 host: String::new(),
                 allow_origin: None,
-                clock: now_ms,
+                clock: burrow_core::now_ms,
             },
         }
     }

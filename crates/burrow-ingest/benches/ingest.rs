@@ -73,7 +73,7 @@ async fn run(addr: String) {
 
     // 1,000,000 commit records, each group's in its own partition, commits in order.
     let t = Instant::now();
-    let now = burrow_ingest::now_ms();
+    let now = burrow_core::now_ms();
     let mut per_partition: Vec<Vec<(Option<Bytes>, Option<Bytes>)>> =
         vec![Vec::new(); OFFSETS_PARTITIONS as usize];
     for g in 0..GROUPS {

@@ -222,7 +222,7 @@ pub async fn check_group(
     } else {
         intervals
     };
-    let mut samples = vec![(crate::now_ms(), first)];
+    let mut samples = vec![(burrow_core::now_ms(), first)];
     progress(Progress::Sampling {
         taken: 1,
         of: planned,
@@ -232,7 +232,7 @@ pub async fn check_group(
         let sampling_start = tokio::time::Instant::now();
         for i in 1..planned {
             tokio::time::sleep_until(sampling_start + spacing * i as u32).await;
-            samples.push((crate::now_ms(), sample(client, &tp_list).await));
+            samples.push((burrow_core::now_ms(), sample(client, &tp_list).await));
             progress(Progress::Sampling {
                 taken: i + 1,
                 of: planned,
@@ -241,7 +241,7 @@ pub async fn check_group(
     }
 
     // Replay: each commit preceded by the end offset of its time, then the samples.
-    let now = crate::now_ms();
+    let now = burrow_core::now_ms();
     let cluster = settings.cluster.as_str();
     let group = settings.group.as_str();
     let mut commits_dropped = 0;
@@ -378,7 +378,7 @@ async fn read_history(
     let end = one_offset(client, &tp, OffsetSpec::Latest).await?;
     let total = (end - earliest).max(0) as u64;
     let expired_before =
-        crate::now_ms().saturating_sub(settings.storage.expire_group.saturating_mul(1000));
+        burrow_core::now_ms().saturating_sub(settings.storage.expire_group.saturating_mul(1000));
     let min_distance_ms = settings.storage.min_distance.saturating_mul(1000);
 
     let mut chunks: Vec<Vec<GroupEvent>> = Vec::new();

@@ -13,7 +13,9 @@ use burrow_core::{BrokerOffsetEvent, DeleteGroupEvent, DeleteTopicEvent};
 use burrow_kafka::{ClientConfig, IsolationLevel, KafkaClient, OffsetSpec};
 use burrow_storage::Storage;
 
-use crate::{now_ms, IngestMetrics};
+use burrow_core::now_ms;
+
+use crate::IngestMetrics;
 
 /// Settings of one cluster module.
 #[derive(Debug, Clone)]
@@ -142,7 +144,7 @@ async fn run(
             loop {
                 tick.tick().await;
                 let stats = time_lag
-                    .refresh(&client, &storage, &name, crate::now_ms())
+                    .refresh(&client, &storage, &name, burrow_core::now_ms())
                     .await;
                 debug!(cluster = %name, ?stats, "time lag refreshed");
             }

@@ -22,7 +22,9 @@ use burrow_kafka::{
 use burrow_storage::{CommitWriter, DropReason, GroupFilter, Outcome, Storage};
 
 use crate::cluster::Refresher;
-use crate::{now_ms, IngestMetrics};
+use burrow_core::now_ms;
+
+use crate::IngestMetrics;
 
 /// Settings of one `[consumer.<name>]` module of class `kafka`.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@
 //!   writes commits, owners, tombstones and Burrow's own progress to storage.
 //!
 //! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
+//! - [`config`]: the `[cluster.*]` and `[consumer.*]` sections and their conversion to settings.
 //! - [`time_lag`]: lag in seconds, from the timestamps of the records groups stand before (run by
 //!   the cluster module when its `lag-seconds` is on).
 //!
@@ -17,10 +18,18 @@
 
 pub mod check;
 pub mod cluster;
+pub mod config;
 pub mod consumer;
 mod metrics;
 pub mod time_lag;
 
+impl From<prometheus::Error> for IngestError {
+    fn from(e: prometheus::Error) -> Self {
+        IngestError::Metrics(e)
+    }
+}
+
+pub use config::{ClusterSection, ConsumerClass, ConsumerSection};
 pub use metrics::IngestMetrics;
 
 /// Errors setting up ingestion.
@@ -29,10 +38,12 @@ pub use metrics::IngestMetrics;
 pub enum IngestError {
     /// A metric could not be registered (a name registered twice).
     #[error("metrics: {0}")]
-    Metrics(#[from] prometheus::Error),
+    Metrics(prometheus::Error),
+    /// A `[cluster.*]` or `[consumer.*]` value that cannot be used.
+    #[error(transparent)]
+    Config(#[from] burrow_core::config::ConfigError),
 }
 
-pub use burrow_core::now_ms;
 
 /// Connects to `servers`, retrying with backoff (0.5 s doubling up to 30 s) while no broker
 /// answers: a monitor comes up before the cluster it watches. `module` and `name` label the log.

@@ -138,7 +138,7 @@ impl TimeLag {
     /// known ones are kept, the others fetched through `client`, everything else forgotten.
     pub async fn fetch(&self, client: &KafkaClient, needed: &Needed) -> RefreshStats {
         // Keep what is known and still needed; list the rest, but for what was not found lately.
-        let now = crate::now_ms();
+        let now = burrow_core::now_ms();
         let retry_ms = RETRY_UNKNOWN.as_millis() as i64;
         let mut failed =
             std::mem::take(&mut *self.failed.lock().unwrap_or_else(|e| e.into_inner()));

@@ -131,9 +131,9 @@ impl BrokerConnection {
         config: &ClientConfig,
         tls: Option<&tokio_rustls::TlsConnector>,
     ) -> Result<Self> {
-        let io_err = |source| KafkaError::Io {
+        let io_err = |error| KafkaError::Io {
             broker: addr.to_string(),
-            source,
+            error,
         };
         let tcp = TcpStream::connect(addr).await.map_err(io_err)?;
         tcp.set_nodelay(true).map_err(io_err)?;
@@ -425,10 +425,10 @@ pub(crate) struct Setup<'a> {
 }
 
 impl Setup<'_> {
-    fn io(&self, source: std::io::Error) -> KafkaError {
+    fn io(&self, error: std::io::Error) -> KafkaError {
         KafkaError::Io {
             broker: self.addr.to_string(),
-            source,
+            error,
         }
     }
 

@@ -25,13 +25,12 @@ pub enum KafkaError {
         last: Box<KafkaError>,
     },
     /// A socket error talking to a broker.
-    #[error("broker {broker}: {source}")]
+    #[error("broker {broker}: {error}")]
     Io {
         /// host:port of the broker.
         broker: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        /// The I/O error (in the message, so not also a `source()`: a chain prints it once).
+        error: std::io::Error,
     },
     /// Connecting or a request took longer than its timeout.
     #[error("broker {broker}: {what} timed out after {after:?}")]
@@ -119,7 +118,7 @@ pub enum KafkaError {
     UnknownBroker(i32),
     /// A record of `__consumer_offsets` could not be decoded.
     #[error("decode: {0}")]
-    Decode(#[from] DecodeError),
+    Decode(DecodeError),
 }
 
 impl KafkaError {
@@ -166,3 +165,9 @@ impl KafkaError {
 
 /// The crate's result type.
 pub type Result<T, E = KafkaError> = std::result::Result<T, E>;
+
+impl From<DecodeError> for KafkaError {
+    fn from(e: DecodeError) -> Self {
+        KafkaError::Decode(e)
+    }
+}

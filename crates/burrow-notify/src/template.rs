@@ -469,10 +469,12 @@ impl Templates {
             self.urls
                 .add_template_owned(slot, src.to_string())
                 .map_err(|e| template_error(&file, &e))?;
-            self.urls
+            let url = self
+                .urls
                 .get_template(slot)
                 .and_then(|t| t.render(context(&sample)))
                 .map_err(|e| template_error(&file, &e))?;
+            check_url(&file, &url)?;
         }
         self.has_urls = true;
         self.has_close_url = close.is_some();
@@ -521,6 +523,26 @@ impl Templates {
                 message: e.to_string(),
             })
     }
+}
+
+/// A URL (rendered from a `url-open` / `url-close` template with sample data) that a request can
+/// be sent to: absolute, http or https, with a host.
+fn check_url(key: &str, url: &str) -> Result<(), NotifyError> {
+    let bad = |why: String| NotifyError::Config {
+        key: key.to_string(),
+        message: format!("{url:?} {why}"),
+    };
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| bad(format!("is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "has scheme {:?} (expected http or https)",
+            parsed.scheme()
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("has no host".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
