@@ -1,5 +1,14 @@
 //! `burrow-cli`: the command line of burrow-rs, as a library so that a program can run it with
-//! its own notifier classes ([`main_with`], [`Extensions`]).
+//! its own notifier classes ([`main_with`], [`Extensions`]) or embed the server ([`Server`]).
+//!
+//! - [`config`]: `burrow.toml` read once into checked sections (each section's type lives in
+//!   the crate that runs it), with Burrow's environment overrides.
+//! - [`Settings`]: the checked file converted into what each module runs with; everything a
+//!   start refuses is refused there, so `serve --check-config` and a start agree.
+//! - [`Server`]: the server as a value: `build` assembles it, `run` runs it until a shutdown
+//!   future resolves and stops it in order.
+//! - [`state`]: the state file of warm restarts.
+//! - The subcommands (`serve`, `check`, `evaluate`, `replay`, `dump-offsets`), private.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -32,12 +41,17 @@ mod check;
 pub mod config;
 mod dump;
 mod evaluate;
+mod logging;
 pub mod notifiers;
 mod replay;
 mod serve;
+mod server;
+mod settings;
 pub mod state;
 
 pub use notifiers::{Extensions, NotifierSection};
+pub use server::{Server, ServerOptions};
+pub use settings::{ClusterPlan, ConsumerPlan, ElectionPlan, ListenerPlan, Settings};
 
 /// Kafka consumer lag monitoring without thresholds: a Rust reimplementation of LinkedIn's Burrow.
 #[derive(Debug, Parser)]
@@ -83,7 +97,6 @@ const EXIT_UNKNOWN: u8 = 3;
 /// Runs the command line with the notifier classes of `extensions` (`burrow-cli`'s own `main` is
 /// `main_with(Extensions::default())`).
 pub fn main_with(extensions: Extensions) -> ExitCode {
-    notifiers::register(extensions);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -96,7 +109,7 @@ pub fn main_with(extensions: Extensions) -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => serve::run(&args),
+        Command::Serve(args) => serve::run(&args, &extensions),
         Command::Check(args) => check::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Replay(args) => replay::run(&args),

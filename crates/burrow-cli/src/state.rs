@@ -49,6 +49,8 @@ pub fn readers(modules: &[burrow_ingest::consumer::Positions], resumed: &Readers
 /// The state file of a server.
 pub struct StateFile {
     path: PathBuf,
+    /// Held while a save writes: the periodic save and the shutdown save never overlap.
+    writing: std::sync::Mutex<()>,
     saves: IntCounterVec,
     last_save_seconds: Gauge,
     last_save_time: Gauge,
@@ -77,6 +79,7 @@ impl StateFile {
         registry.register(Box::new(last_save_time.clone()))?;
         Ok(StateFile {
             path: path.to_path_buf(),
+            writing: std::sync::Mutex::new(()),
             saves,
             last_save_seconds,
             last_save_time,
@@ -160,6 +163,7 @@ impl StateFile {
         readers: Readers,
         incidents: &SavedIncidents,
     ) -> Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let result = self.write(storage, readers, incidents);
         match &result {

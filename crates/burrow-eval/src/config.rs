@@ -46,10 +46,14 @@ impl EvaluatorConfig {
                 ),
             ));
         }
-        if self.expire_cache < 0 {
+        let max = burrow_core::config::MAX_SECONDS as i64;
+        if !(0..=max).contains(&self.expire_cache) {
             return Err(err(
                 "expire-cache",
-                format!("must not be negative, got {}", self.expire_cache),
+                format!(
+                    "must be between 0 and {max} seconds (ten years), got {}",
+                    self.expire_cache
+                ),
             ));
         }
         if !(0.0..=1.0).contains(&self.minimum_complete) {

@@ -99,7 +99,11 @@ pub fn overlapping(a: &[SocketAddr], b: &[SocketAddr]) -> bool {
 
 /// A TLS acceptor from a PEM certificate chain and key (`tls.<name>.certfile` / `keyfile`),
 /// the files read now so that a bad one is reported with its key before anything starts.
-pub fn tls_acceptor(section: &str, certfile: &str, keyfile: &str) -> Result<TlsAcceptor, ConfigError> {
+pub fn tls_acceptor(
+    section: &str,
+    certfile: &str,
+    keyfile: &str,
+) -> Result<TlsAcceptor, ConfigError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let cert_key = format!("{section}.certfile");
@@ -141,10 +145,19 @@ mod tests {
             ..ListenerSection::default()
         };
         let addrs = |a: &str| l(a).socket_addrs("h").unwrap();
-        assert!(overlapping(&addrs("127.0.0.1:8000"), &addrs("127.0.0.1:8000")));
+        assert!(overlapping(
+            &addrs("127.0.0.1:8000"),
+            &addrs("127.0.0.1:8000")
+        ));
         assert!(overlapping(&addrs(":8000"), &addrs("127.0.0.1:8000")));
-        assert!(!overlapping(&addrs("127.0.0.1:8000"), &addrs("127.0.0.2:8000")));
-        assert!(!overlapping(&addrs("127.0.0.1:8000"), &addrs("127.0.0.1:8001")));
+        assert!(!overlapping(
+            &addrs("127.0.0.1:8000"),
+            &addrs("127.0.0.2:8000")
+        ));
+        assert!(!overlapping(
+            &addrs("127.0.0.1:8000"),
+            &addrs("127.0.0.1:8001")
+        ));
         assert_eq!(l("").validate("h").unwrap_err().key, "h.address");
         assert_eq!(l("nope").validate("h").unwrap_err().key, "h.address");
     }

@@ -169,7 +169,6 @@ impl Readiness {
     }
 }
 
-
 pub(crate) struct Inner {
     pub(crate) storage: Arc<Storage>,
     pub(crate) evaluator: Arc<Evaluator>,

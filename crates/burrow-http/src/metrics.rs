@@ -82,7 +82,8 @@ impl MetricsExporter {
             let this = self.clone();
             // Evaluation and rendering are CPU work: keep them off the I/O threads.
             let started = std::time::Instant::now();
-            let result = tokio::task::spawn_blocking(move || this.refresh(burrow_core::now_ms())).await;
+            let result =
+                tokio::task::spawn_blocking(move || this.refresh(burrow_core::now_ms())).await;
             match result {
                 Ok(Ok(groups)) => {
                     tracing::debug!(groups, elapsed = ?started.elapsed(), "metrics refreshed")

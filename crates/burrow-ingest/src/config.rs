@@ -195,13 +195,10 @@ impl ConsumerSection {
 
     /// The group allow/deny lists.
     pub fn filter(&self, key: &str) -> Result<GroupFilter, ConfigError> {
-        GroupFilter::new(&self.group_allowlist, &self.group_denylist, key)
-            .map_err(|e| match e {
-                burrow_storage::StorageError::Config { key, message } => {
-                    ConfigError::new(key, message)
-                }
-                other => ConfigError::new(key, other.to_string()),
-            })
+        GroupFilter::new(&self.group_allowlist, &self.group_denylist, key).map_err(|e| match e {
+            burrow_storage::StorageError::Config { key, message } => ConfigError::new(key, message),
+            other => ConfigError::new(key, other.to_string()),
+        })
     }
 
     /// The settings of a `kafka` consumer module; `resume` holds the saved read positions of an
@@ -267,7 +264,10 @@ mod tests {
             class_name: "kafka".into(),
             ..ClusterSection::default()
         };
-        assert_eq!(c.validate("cluster.c").unwrap_err().key, "cluster.c.servers");
+        assert_eq!(
+            c.validate("cluster.c").unwrap_err().key,
+            "cluster.c.servers"
+        );
         let s = ClusterSection {
             class_name: "kafka".into(),
             servers: vec!["k:1".into()],

@@ -44,7 +44,6 @@ pub enum IngestError {
     Config(#[from] burrow_core::config::ConfigError),
 }
 
-
 /// Connects to `servers`, retrying with backoff (0.5 s doubling up to 30 s) while no broker
 /// answers: a monitor comes up before the cluster it watches. `module` and `name` label the log.
 async fn connect_retrying(

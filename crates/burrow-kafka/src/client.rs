@@ -325,7 +325,7 @@ impl KafkaClient {
             });
         }
         let tls = match &config.tls {
-            Some(profile) => Some(crate::tls::connector("profile", profile)?),
+            Some(profile) => Some(crate::tls::connector(&config.tls_section, profile)?),
             None => None,
         };
         let client = Self {

@@ -4,12 +4,14 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use burrow_core::config::{none_as_default, Seconds};
 
 use crate::error::{KafkaError, Result};
 
 /// `[client-profile.X]`: the Kafka client settings shared by clusters and consumers.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct ClientProfile {
     /// Kafka client id (default `burrow-lagchecker`).
@@ -24,13 +26,15 @@ pub struct ClientProfile {
     pub sasl: String,
     /// Name of an `[iam.X]` section (MSK IAM). Not supported by this client; naming one is an error.
     pub iam: String,
-    /// Connect timeout in seconds (default 30).
-    pub dial_timeout: u64,
-    /// Response timeout in seconds (default 30).
-    pub read_timeout: u64,
+    /// Connect timeout (default 30 s, at most an hour).
+    pub dial_timeout: Seconds<1, 3600>,
+    /// Response timeout (default 30 s, at most an hour).
+    pub read_timeout: Seconds<1, 3600>,
     /// Accepted for compatibility with Burrow's profile; unused.
+    #[serde(serialize_with = "none_as_default")]
     pub write_timeout: Option<u64>,
     /// Accepted for compatibility with Burrow's profile; unused.
+    #[serde(serialize_with = "none_as_default")]
     pub class_name: Option<String>,
 }
 
@@ -42,8 +46,8 @@ impl Default for ClientProfile {
             tls: String::new(),
             sasl: String::new(),
             iam: String::new(),
-            dial_timeout: 30,
-            read_timeout: 30,
+            dial_timeout: Seconds::new(30),
+            read_timeout: Seconds::new(30),
             write_timeout: None,
             class_name: None,
         }
@@ -51,7 +55,7 @@ impl Default for ClientProfile {
 }
 
 /// `[tls.X]`: TLS to the brokers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct TlsProfile {
     /// PEM file of the CA certificates to trust; empty = the system trust store.
@@ -66,7 +70,7 @@ pub struct TlsProfile {
 }
 
 /// `[sasl.X]`: SASL authentication.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct SaslProfile {
     /// User name.
@@ -190,6 +194,8 @@ pub struct ClientConfig {
     pub kafka_version: KafkaVersion,
     /// TLS settings, `None` for plaintext.
     pub tls: Option<TlsProfile>,
+    /// Name of the `[tls.X]` section `tls` came from, for the keys named in errors.
+    pub tls_section: String,
     /// SASL settings.
     pub sasl: Option<SaslConfig>,
     /// Connect timeout (TCP, TLS, ApiVersions and SASL together).
@@ -208,6 +214,7 @@ impl Default for ClientConfig {
             client_id: "burrow-lagchecker".to_string(),
             kafka_version: KafkaVersion([2, 8, 0, 0]),
             tls: None,
+            tls_section: String::new(),
             sasl: None,
             dial_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(30),
@@ -218,6 +225,16 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
+    /// Reads the TLS files (CA, client certificate and key) as a connection would, so that a
+    /// server can refuse a bad file at start, naming the `[tls.X]` key that holds it, instead of
+    /// failing every connection.
+    pub fn check_tls_files(&self) -> Result<()> {
+        if let Some(t) = &self.tls {
+            crate::tls::connector(&self.tls_section, t)?;
+        }
+        Ok(())
+    }
+
     /// Builds the config from a profile and the TLS/SASL sections it names (already looked up by
     /// the caller). `key` is the config path of the profile, for error messages
     /// (e.g. `client-profile.prod`).
@@ -238,17 +255,6 @@ impl ClientConfig {
                 message: "MSK IAM authentication is not supported by this client".to_string(),
             });
         }
-        if profile.dial_timeout == 0 || profile.read_timeout == 0 {
-            let which = if profile.dial_timeout == 0 {
-                "dial-timeout"
-            } else {
-                "read-timeout"
-            };
-            return Err(KafkaError::Config {
-                key: format!("{key}.{which}"),
-                message: "must be at least 1 second".to_string(),
-            });
-        }
         if let Some(t) = tls {
             if t.certfile.is_empty() != t.keyfile.is_empty() {
                 return Err(KafkaError::Config {
@@ -267,8 +273,9 @@ impl ClientConfig {
                 password: s.password.clone(),
                 handshake: s.handshake_first,
             }),
-            dial_timeout: Duration::from_secs(profile.dial_timeout),
-            read_timeout: Duration::from_secs(profile.read_timeout),
+            tls_section: profile.tls.clone(),
+            dial_timeout: profile.dial_timeout.get(),
+            read_timeout: profile.read_timeout.get(),
             ..Self::default()
         })
     }

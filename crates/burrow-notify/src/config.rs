@@ -132,6 +132,12 @@ impl NotifierConfig {
         BUILT_IN.contains(&self.class_name.as_str())
     }
 
+    /// True for a class that a program may have added: not built in, not one Burrow removed
+    /// (`slack`), not empty.
+    pub fn may_be_custom(&self) -> bool {
+        !self.is_built_in() && !matches!(self.class_name.as_str(), "slack" | "")
+    }
+
     /// The section's own checks (`key` is `notifier.<name>`); `custom` says that a program added
     /// the section's class (its sections need no `template-open`).
     pub fn validate(&self, key: &str, custom: bool) -> Result<(), NotifyError> {
@@ -140,10 +146,16 @@ impl NotifierConfig {
             message: message.to_string(),
         };
         if self.group_whitelist.is_some() {
-            return Err(err("group-whitelist", "please change configurations to allowlist and denylist (group-allowlist)"));
+            return Err(err(
+                "group-whitelist",
+                "please change configurations to allowlist and denylist (group-allowlist)",
+            ));
         }
         if self.group_blacklist.is_some() {
-            return Err(err("group-blacklist", "please change configurations to allowlist and denylist (group-denylist)"));
+            return Err(err(
+                "group-blacklist",
+                "please change configurations to allowlist and denylist (group-denylist)",
+            ));
         }
         match self.class_name.as_str() {
             _ if self.is_built_in() || custom => {}
@@ -327,12 +339,18 @@ mod tests {
             url_open: String::new(),
             ..http.clone()
         };
-        assert_eq!(key_of(no_url.validate("notifier.n", false).unwrap_err()), "notifier.n.url-open");
+        assert_eq!(
+            key_of(no_url.validate("notifier.n", false).unwrap_err()),
+            "notifier.n.url-open"
+        );
         let slack = NotifierConfig {
             class_name: "slack".into(),
             ..http.clone()
         };
-        assert_eq!(key_of(slack.validate("notifier.n", false).unwrap_err()), "notifier.n.class-name");
+        assert_eq!(
+            key_of(slack.validate("notifier.n", false).unwrap_err()),
+            "notifier.n.class-name"
+        );
         let pager = NotifierConfig {
             class_name: "pager".into(),
             template_open: String::new(),
@@ -347,7 +365,10 @@ mod tests {
             to: "b@example.com".into(),
             ..NotifierConfig::default()
         };
-        assert_eq!(key_of(email.validate("notifier.m", false).unwrap_err()), "notifier.m.port");
+        assert_eq!(
+            key_of(email.validate("notifier.m", false).unwrap_err()),
+            "notifier.m.port"
+        );
     }
 
     #[test]

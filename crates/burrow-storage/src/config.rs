@@ -119,17 +119,30 @@ impl StorageConfig {
                 format!("must be between 1 and 65535, got {}", self.intervals),
             ));
         }
-        if self.expire_group <= 0 {
-            return Err(err(
-                "expire-group",
-                format!("must be positive, got {}", self.expire_group),
-            ));
+        // Seconds, multiplied into milliseconds: ten years at most keeps every product far
+        // from overflowing.
+        let max = burrow_core::config::MAX_SECONDS as i64;
+        for (key, value, min) in [
+            ("expire-group", self.expire_group, 1),
+            ("min-distance", self.min_distance, 0),
+        ] {
+            if !(min..=max).contains(&value) {
+                return Err(err(
+                    key,
+                    format!("must be between {min} and {max} seconds (ten years), got {value}"),
+                ));
+            }
         }
-        if self.min_distance < 0 {
-            return Err(err(
-                "min-distance",
-                format!("must not be negative, got {}", self.min_distance),
-            ));
+        for (key, value, max) in [
+            ("workers", self.workers, 1024),
+            ("queue-depth", self.queue_depth, 1_000_000),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(err(
+                    key,
+                    format!("must be between 1 and {max}, got {value}"),
+                ));
+            }
         }
         GroupFilter::new(&self.group_allowlist, &self.group_denylist, key_prefix)
     }

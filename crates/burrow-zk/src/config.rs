@@ -62,13 +62,17 @@ mod tests {
     #[test]
     fn checks_name_the_key() {
         let z = ZookeeperSection::default();
-        assert!(matches!(z.validate(), Err(ZkError::Config { key, .. }) if key == "zookeeper.servers"));
+        assert!(
+            matches!(z.validate(), Err(ZkError::Config { key, .. }) if key == "zookeeper.servers")
+        );
         let z = ZookeeperSection {
             servers: vec!["z:2181".into()],
             root_path: "burrow".into(),
             ..ZookeeperSection::default()
         };
-        assert!(matches!(z.validate(), Err(ZkError::Config { key, .. }) if key == "zookeeper.root-path"));
+        assert!(
+            matches!(z.validate(), Err(ZkError::Config { key, .. }) if key == "zookeeper.root-path")
+        );
         let s = ZookeeperSection {
             servers: vec!["z:2181".into()],
             ..ZookeeperSection::default()

@@ -30,4 +30,3 @@ impl ZkError {
         move |error| ZkError::Request { what, error }
     }
 }
-
