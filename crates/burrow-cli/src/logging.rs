@@ -53,6 +53,13 @@ impl LogLevelControl for TracingLevel {
 
 fn open_log(path: &str, rotate_existing: bool) -> Result<std::fs::File> {
     let p = Path::new(path);
+    if !rotate_existing {
+        // Burrow's log file (lumberjack) creates its directory.
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the directory of log file {path}"))?;
+        }
+    }
     if rotate_existing && p.exists() {
         // Burrow's stdout-logfile: the previous file is kept under a timestamped name.
         let stamp = burrow_core::now_ms() / 1000;

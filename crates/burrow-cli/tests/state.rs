@@ -115,7 +115,12 @@ fn aside_files(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn warm_restart_keeps_windows_and_reads_only_what_came_meanwhile() {
     for (name, addr) in brokers() {
         let kafka = Kafka::connect(&addr).await;
-        let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
+        let id = format!(
+            "warm-{}-{}-{}",
+            name,
+            std::process::id(),
+            now_ms() % 100_000
+        );
         let (topic, offsets_topic) = (format!("orders-{id}"), format!("offsets-{id}"));
         kafka.topic(&topic, 100).await;
         kafka
@@ -204,7 +209,12 @@ async fn an_open_incident_goes_on_across_a_restart() {
         return;
     };
     let kafka = Kafka::connect(&addr).await;
-    let id = format!("{}-{}-{}", name, std::process::id(), now_ms() % 100_000);
+    let id = format!(
+        "incident-{}-{}-{}",
+        name,
+        std::process::id(),
+        now_ms() % 100_000
+    );
     let (topic, offsets_topic) = (format!("orders-{id}"), format!("offsets-{id}"));
     kafka.topic(&topic, 100).await;
     kafka

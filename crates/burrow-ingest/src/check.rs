@@ -18,16 +18,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use burrow_core::{
-    BrokerOffsetEvent, ClearOwnersEvent, ConsumerGroupStatus, ConsumerOffsetEvent,
-    ConsumerOwnerEvent, DeleteGroupEvent, OffsetTombstoneEvent,
-};
+use burrow_core::{BrokerOffsetEvent, ConsumerGroupStatus, StorageEvent};
 use burrow_eval::{CachingEvaluator, EvaluatorConfig};
-use burrow_kafka::offsets::{decode_assignment, decode_record, partition_for_group, OffsetsRecord};
+use burrow_kafka::offsets::{partition_for_group, peek_group};
 use burrow_kafka::{
     FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
 };
 use burrow_storage::{Storage, StorageConfig};
+
+use crate::mapping::map_record;
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -126,26 +125,6 @@ pub enum CheckError {
     Eval(#[from] burrow_eval::EvalError),
 }
 
-/// One record of the group, owned.
-#[derive(Debug, Clone)]
-enum GroupEvent {
-    Commit {
-        topic: String,
-        partition: i32,
-        offset: i64,
-        timestamp: i64,
-        order: i64,
-    },
-    OffsetTombstone {
-        topic: String,
-        partition: i32,
-    },
-    /// A consumer-protocol group metadata record: (topic, partition, host, client id) per
-    /// assigned partition; empty when the group has no members.
-    Owners(Vec<(String, i32, String, String)>),
-    GroupTombstone,
-}
-
 /// Per group partition while scanning backwards: window slots found, and whether older commits
 /// no longer matter (an offset tombstone is newer than them).
 #[derive(Debug, Default)]
@@ -190,22 +169,13 @@ pub async fn check_group(
     let md = client.refresh_metadata().await?;
     let mut tps: BTreeMap<(String, i32), i32> = BTreeMap::new();
     for e in &events {
-        match e {
-            GroupEvent::Commit {
-                topic, partition, ..
-            } => {
-                if let Some(t) = md.topics.get(topic) {
-                    tps.insert((topic.clone(), *partition), t.partitions.len() as i32);
-                }
-            }
-            GroupEvent::Owners(owners) => {
-                for (topic, partition, _, _) in owners {
-                    if let Some(t) = md.topics.get(topic) {
-                        tps.insert((topic.clone(), *partition), t.partitions.len() as i32);
-                    }
-                }
-            }
-            _ => {}
+        let (topic, partition) = match e {
+            StorageEvent::ConsumerOffset(c) => (&c.topic, c.partition),
+            StorageEvent::ConsumerOwner(o) => (&o.topic, o.partition),
+            _ => continue,
+        };
+        if let Some(t) = md.topics.get(topic) {
+            tps.insert((topic.clone(), partition), t.partitions.len() as i32);
         }
     }
     let tp_list: Vec<(String, i32)> = tps.keys().cloned().collect();
@@ -246,81 +216,31 @@ pub async fn check_group(
     let group = settings.group.as_str();
     let mut commits_dropped = 0;
     for e in &events {
-        match e {
-            GroupEvent::Commit {
-                topic,
-                partition,
-                offset,
-                timestamp,
-                order,
-            } => {
-                let key = (topic.clone(), *partition);
-                let Some(&partition_count) = tps.get(&key) else {
-                    continue;
-                };
-                let end = historic
-                    .get(&(key, *order))
-                    .copied()
-                    .or_else(|| samples[0].1.get(&(topic.clone(), *partition)).copied());
-                if let Some(end) = end {
-                    let _ = storage.set_broker_offset(&BrokerOffsetEvent {
-                        cluster: cluster.to_string(),
-                        topic: topic.clone(),
-                        partition: *partition,
-                        partition_count,
-                        offset: end.max(*offset),
-                        timestamp: *timestamp,
-                    });
-                }
-                let outcome = storage.set_consumer_offset(
-                    now,
-                    &ConsumerOffsetEvent {
-                        cluster: cluster.to_string(),
-                        group: group.to_string(),
-                        topic: topic.clone(),
-                        partition: *partition,
-                        offset: *offset,
-                        order: *order,
-                        timestamp: *timestamp,
-                    },
-                );
-                if !outcome.is_applied() {
-                    commits_dropped += 1;
-                }
-            }
-            GroupEvent::OffsetTombstone { topic, partition } => {
-                let _ = storage.offset_tombstone(&OffsetTombstoneEvent {
-                    cluster: cluster.to_string(),
-                    group: group.to_string(),
-                    topic: topic.clone(),
-                    partition: *partition,
-                });
-            }
-            GroupEvent::Owners(owners) if owners.is_empty() => {
-                let _ = storage.clear_consumer_owners(&ClearOwnersEvent {
-                    cluster: cluster.to_string(),
-                    group: group.to_string(),
-                });
-            }
-            GroupEvent::Owners(owners) => {
-                for (topic, partition, owner, client_id) in owners {
-                    let _ = storage.set_consumer_owner(&ConsumerOwnerEvent {
-                        cluster: cluster.to_string(),
-                        group: group.to_string(),
-                        topic: topic.clone(),
-                        partition: *partition,
-                        owner: owner.clone(),
-                        client_id: client_id.clone(),
-                    });
-                }
-            }
-            GroupEvent::GroupTombstone => {
-                let _ = storage.delete_group(&DeleteGroupEvent {
-                    cluster: cluster.to_string(),
-                    group: group.to_string(),
-                    topic: None,
-                });
-            }
+        let StorageEvent::ConsumerOffset(commit) = e else {
+            let _ = storage.apply(now, e);
+            continue;
+        };
+        let key = (commit.topic.clone(), commit.partition);
+        let Some(&partition_count) = tps.get(&key) else {
+            continue;
+        };
+        // Each commit preceded by the end offset of its time.
+        let end = historic
+            .get(&(key.clone(), commit.order))
+            .copied()
+            .or_else(|| samples[0].1.get(&key).copied());
+        if let Some(end) = end {
+            let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+                cluster: cluster.to_string(),
+                topic: commit.topic.clone(),
+                partition: commit.partition,
+                partition_count,
+                offset: end.max(commit.offset),
+                timestamp: commit.timestamp,
+            });
+        }
+        if !storage.set_consumer_offset(now, commit).is_applied() {
+            commits_dropped += 1;
         }
     }
     // The broker history is the samples; fewer than `intervals` are padded with the first one,
@@ -358,7 +278,7 @@ pub async fn check_group(
 
 /// The group's records, oldest first, and how much was read to find them.
 struct Scan {
-    events: Vec<GroupEvent>,
+    events: Vec<StorageEvent>,
     scanned: u64,
     truncated: bool,
 }
@@ -381,7 +301,7 @@ async fn read_history(
         burrow_core::now_ms().saturating_sub(settings.storage.expire_group.saturating_mul(1000));
     let min_distance_ms = settings.storage.min_distance.saturating_mul(1000);
 
-    let mut chunks: Vec<Vec<GroupEvent>> = Vec::new();
+    let mut chunks: Vec<Vec<StorageEvent>> = Vec::new();
     let mut seen: HashMap<(String, i32), Seen> = HashMap::new();
     let mut scanned = 0u64;
     let mut hi = end;
@@ -413,33 +333,30 @@ async fn read_history(
         let mut complete = false;
         for e in events.iter().rev() {
             match e {
-                GroupEvent::GroupTombstone => {
+                StorageEvent::DeleteGroup(_) => {
                     complete = true;
                     break;
                 }
-                GroupEvent::OffsetTombstone { topic, partition } => {
-                    seen.entry((topic.clone(), *partition)).or_default().closed = true;
+                StorageEvent::OffsetTombstone(t) => {
+                    seen.entry((t.topic.clone(), t.partition))
+                        .or_default()
+                        .closed = true;
                 }
-                GroupEvent::Commit {
-                    topic,
-                    partition,
-                    timestamp,
-                    ..
-                } => {
-                    let s = seen.entry((topic.clone(), *partition)).or_default();
+                StorageEvent::ConsumerOffset(c) => {
+                    let s = seen.entry((c.topic.clone(), c.partition)).or_default();
                     if s.closed {
                         continue;
                     }
                     // Commits within min-distance of a newer one share its window slot.
                     let new_slot = s
                         .oldest_ts
-                        .is_none_or(|newer| newer.saturating_sub(*timestamp) >= min_distance_ms);
+                        .is_none_or(|newer| newer.saturating_sub(c.timestamp) >= min_distance_ms);
                     if new_slot {
                         s.slots += 1;
-                        s.oldest_ts = Some(*timestamp);
+                        s.oldest_ts = Some(c.timestamp);
                     }
                 }
-                GroupEvent::Owners(_) => {}
+                _ => {}
             }
         }
         chunks.push(events);
@@ -464,7 +381,7 @@ async fn read_history(
     // Nothing before the newest group tombstone matters.
     if let Some(i) = events
         .iter()
-        .rposition(|e| matches!(e, GroupEvent::GroupTombstone))
+        .rposition(|e| matches!(e, StorageEvent::DeleteGroup(_)))
     {
         events.drain(..i);
     }
@@ -505,7 +422,7 @@ async fn read_range(
     hi: Option<i64>,
     end: i64,
     settings: &CheckSettings,
-) -> Result<(Vec<GroupEvent>, Option<i64>, i64), CheckError> {
+) -> Result<(Vec<StorageEvent>, Option<i64>, i64), CheckError> {
     let opts = FetchOptions {
         max_bytes: 16 * 1024 * 1024,
         max_wait: Duration::from_millis(100),
@@ -536,9 +453,7 @@ async fn read_range(
             if oldest_ts.is_none() {
                 oldest_ts = Some(rec.timestamp);
             }
-            if let Some(e) = group_event(rec, &settings.group) {
-                events.push(e);
-            }
+            events.extend(group_events(rec, &settings.cluster, &settings.group));
         }
         match res.read.next_offset {
             Some(next) if next > at => at = next,
@@ -559,53 +474,17 @@ async fn read_range(
     Ok((events, oldest_ts, at))
 }
 
-/// The record as an event of `group`, or `None` for other groups' records and for records that
-/// do not decode (a server counts those; a check has no use for them).
-fn group_event(rec: &FetchedRecord, group: &str) -> Option<GroupEvent> {
-    let key = rec.key.as_deref()?;
-    // Every record key starts with a version and the group id: skip other groups undecoded.
-    let len = i16::from_be_bytes([*key.get(2)?, *key.get(3)?]);
-    if usize::try_from(len).ok()? != group.len() || key.get(4..4 + group.len())? != group.as_bytes()
-    {
-        return None;
+/// The record as storage events of `group` ([`crate::mapping`]); none for other groups' records
+/// (recognised by their key's group, without decoding the rest) and for records that do not
+/// decode (a server counts those; a check has no use for them).
+fn group_events(rec: &FetchedRecord, cluster: &str, group: &str) -> Vec<StorageEvent> {
+    let key = rec.key.as_deref();
+    if key.and_then(peek_group) != Some(group) {
+        return Vec::new();
     }
-    match decode_record(key, rec.value.as_deref()).ok()? {
-        OffsetsRecord::OffsetCommit { key, value: None } => Some(GroupEvent::OffsetTombstone {
-            topic: key.topic.to_string(),
-            partition: key.partition,
-        }),
-        OffsetsRecord::OffsetCommit {
-            key,
-            value: Some(v),
-        } => Some(GroupEvent::Commit {
-            topic: key.topic.to_string(),
-            partition: key.partition,
-            offset: v.offset,
-            timestamp: v.commit_timestamp,
-            order: rec.offset,
-        }),
-        OffsetsRecord::GroupMetadata { value: None, .. } => Some(GroupEvent::GroupTombstone),
-        OffsetsRecord::GroupMetadata { value: Some(v), .. } => {
-            if v.protocol_type != "consumer" {
-                return None;
-            }
-            let mut owners = Vec::new();
-            for m in &v.members {
-                let assignment = decode_assignment(m.assignment).ok()?;
-                for tp in &assignment.partitions {
-                    for p in &tp.partitions {
-                        owners.push((
-                            tp.topic.to_string(),
-                            *p,
-                            m.client_host.to_string(),
-                            m.client_id.to_string(),
-                        ));
-                    }
-                }
-            }
-            Some(GroupEvent::Owners(owners))
-        }
-        _ => None,
+    match map_record(cluster, key, rec.value.as_deref(), rec.offset) {
+        Ok(change) => change.to_events(cluster),
+        Err(_) => Vec::new(),
     }
 }
 
@@ -624,7 +503,7 @@ async fn sample(client: &KafkaClient, tps: &[(String, i32)]) -> BTreeMap<(String
 /// keyed by (partition, record order). Commits older than that leave the window anyway.
 async fn historic_ends(
     client: &KafkaClient,
-    events: &[GroupEvent],
+    events: &[StorageEvent],
     current: &BTreeMap<(String, i32), i64>,
     intervals: usize,
 ) -> (HashMap<((String, i32), i64), i64>, HistoricLag) {
@@ -632,19 +511,12 @@ async fn historic_ends(
     type Commits = Vec<(i64, i64, i64)>;
     let mut per_partition: HashMap<(String, i32), Commits> = HashMap::new();
     for e in events.iter().rev() {
-        if let GroupEvent::Commit {
-            topic,
-            partition,
-            offset,
-            timestamp,
-            order,
-        } = e
-        {
+        if let StorageEvent::ConsumerOffset(c) = e {
             let list = per_partition
-                .entry((topic.clone(), *partition))
+                .entry((c.topic.clone(), c.partition))
                 .or_default();
             if list.len() < intervals.max(1) * 2 {
-                list.push((*order, *timestamp, *offset));
+                list.push((c.order, c.timestamp, c.offset));
             }
         }
     }
@@ -757,23 +629,17 @@ mod tests {
     #[test]
     fn only_the_groups_own_records_are_taken() {
         let rec = commit_record("ab", 5);
-        match group_event(&rec, "ab") {
-            Some(GroupEvent::Commit {
-                topic,
-                partition,
-                offset,
-                timestamp,
-                order,
-            }) => {
-                assert_eq!((topic.as_str(), partition), ("t", 3));
-                assert_eq!((offset, timestamp, order), (5, 1_000, 77));
+        match &group_events(&rec, "c", "ab")[..] {
+            [StorageEvent::ConsumerOffset(c)] => {
+                assert_eq!((c.topic.as_str(), c.partition), ("t", 3));
+                assert_eq!((c.offset, c.timestamp, c.order), (5, 1_000, 77));
             }
             other => panic!("{other:?}"),
         }
         // Same prefix, other group; a group that is a prefix of this one.
-        assert!(group_event(&rec, "abc").is_none());
-        assert!(group_event(&rec, "a").is_none());
-        assert!(group_event(&commit_record("abc", 5), "ab").is_none());
+        assert!(group_events(&rec, "c", "abc").is_empty());
+        assert!(group_events(&rec, "c", "a").is_empty());
+        assert!(group_events(&commit_record("abc", 5), "c", "ab").is_empty());
     }
 
     #[test]
@@ -781,8 +647,8 @@ mod tests {
         let mut rec = commit_record("g", 5);
         rec.value = None;
         assert!(matches!(
-            group_event(&rec, "g"),
-            Some(GroupEvent::OffsetTombstone { partition: 3, .. })
+            &group_events(&rec, "c", "g")[..],
+            [StorageEvent::OffsetTombstone(t)] if t.partition == 3
         ));
         let mut k = Vec::new();
         encode_group_metadata_key(&mut k, "g");
@@ -793,20 +659,20 @@ mod tests {
             value: None,
         };
         assert!(matches!(
-            group_event(&tomb, "g"),
-            Some(GroupEvent::GroupTombstone)
+            &group_events(&tomb, "c", "g")[..],
+            [StorageEvent::DeleteGroup(_)]
         ));
         // Truncated keys and values never panic.
         let full = commit_record("g", 5);
         for cut in 0..full.key.as_ref().map_or(0, |k| k.len()) {
             let mut r = full.clone();
             r.key = r.key.map(|k| k.slice(..cut));
-            let _ = group_event(&r, "g");
+            let _ = group_events(&r, "c", "g");
         }
         for cut in 0..full.value.as_ref().map_or(0, |v| v.len()) {
             let mut r = full.clone();
             r.value = r.value.map(|v| v.slice(..cut));
-            let _ = group_event(&r, "g");
+            let _ = group_events(&r, "c", "g");
         }
     }
 }

@@ -11,10 +11,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, info, warn};
 
-use burrow_core::{
-    ClearOwnersEvent, ConsumerOffsetRef, ConsumerOwnerEvent, DeleteGroupEvent, OffsetTombstoneEvent,
-};
-use burrow_kafka::offsets::{decode_assignment, decode_record, DecodeErrorKind, OffsetsRecord};
+use burrow_core::{now_ms, ConsumerOffsetRef};
 use burrow_kafka::{
     ClientConfig, FetchOptions, IsolationLevel, KafkaClient, KafkaError, OffsetSpec, RawRecords,
     RecordRef,
@@ -22,8 +19,7 @@ use burrow_kafka::{
 use burrow_storage::{CommitWriter, DropReason, GroupFilter, Outcome, Storage};
 
 use crate::cluster::Refresher;
-use burrow_core::now_ms;
-
+use crate::mapping::{map_record, GroupChange, Skip};
 use crate::IngestMetrics;
 
 /// Settings of one `[consumer.<name>]` module of class `kafka`.
@@ -285,125 +281,74 @@ impl Processor {
         }
     }
 
-    /// Stores what one record says. Commits go through `writer` (when the cluster exists); it is
-    /// released before any other storage call, whose locks it could be holding.
+    /// Stores what one record says ([`crate::mapping`]). Commits go through `writer` (when the
+    /// cluster exists); it is released before any other storage call, whose locks it could be
+    /// holding.
     fn record(&self, now_ms: i64, rec: &RecordRef<'_>, writer: &mut Option<CommitWriter<'_>>) {
-        let Some(key) = rec.key else {
-            self.skipped_decode.inc();
-            self.metrics
-                .decode_errors
-                .with_label_values(&[&self.module, "key"])
-                .inc();
-            return;
+        let change = match map_record(&self.cluster, rec.key, rec.value, rec.offset) {
+            Ok(change) => change,
+            Err(skip) => return self.skipped(skip, rec.offset),
         };
-        let decoded = match decode_record(key, rec.value) {
-            Ok(d) => d,
-            Err(e) => {
-                if matches!(e.kind, DecodeErrorKind::UnknownRecordType(_)) {
-                    self.skipped_unsupported.inc();
-                } else {
-                    self.skipped_decode.inc();
-                    self.metrics
-                        .decode_errors
-                        .with_label_values(&[&self.module, e.field])
-                        .inc();
-                    debug!(consumer = %self.module, offset = rec.offset, error = %e, "record skipped");
-                }
-                return;
-            }
-        };
-        if !matches!(decoded, OffsetsRecord::OffsetCommit { value: Some(_), .. }) {
+        if !matches!(change, GroupChange::Commit(_)) {
             if let Some(w) = writer {
                 w.release();
             }
         }
-        match decoded {
-            OffsetsRecord::OffsetCommit { key, value } => {
-                if !self.filter.accepts(key.group) {
+        match change {
+            GroupChange::Commit(commit) => {
+                // As Burrow, the group lists apply to commits only.
+                if !self.filter.accepts(commit.group) {
                     self.skipped_filtered.inc();
                     return;
                 }
-                let commit = |v: &burrow_kafka::offsets::OffsetCommitValue<'_>| ConsumerOffsetRef {
-                    cluster: &self.cluster,
-                    group: key.group,
-                    topic: key.topic,
-                    partition: key.partition,
-                    offset: v.offset,
-                    order: rec.offset,
-                    timestamp: v.commit_timestamp,
-                };
-                let outcome = match value {
-                    // Decision 4: a tombstone removes the partition from the group.
-                    None => self.storage.offset_tombstone(&OffsetTombstoneEvent {
-                        cluster: self.cluster.clone(),
-                        group: key.group.to_string(),
-                        topic: key.topic.to_string(),
-                        partition: key.partition,
-                    }),
-                    Some(v) => match writer {
-                        Some(w) => w.write(now_ms, commit(&v)),
-                        None => self.storage.set_consumer_offset_ref(now_ms, commit(&v)),
-                    },
+                let outcome = match writer {
+                    Some(w) => w.write(now_ms, commit),
+                    None => self.storage.set_consumer_offset_ref(now_ms, commit),
                 };
                 if let Outcome::Dropped(r) = outcome {
-                    self.dropped(r, value.is_some());
+                    self.dropped(r, true);
                 }
             }
-            OffsetsRecord::GroupMetadata { group, value: None } => {
-                let _ = self.storage.delete_group(&DeleteGroupEvent {
-                    cluster: self.cluster.clone(),
-                    group: group.to_string(),
-                    topic: None,
-                });
-            }
-            OffsetsRecord::GroupMetadata {
-                group,
-                value: Some(v),
-            } => {
-                if v.protocol_type != "consumer" {
-                    self.skipped_protocol.inc();
-                    return;
-                }
-                if v.members.is_empty() {
-                    let _ = self.storage.clear_consumer_owners(&ClearOwnersEvent {
-                        cluster: self.cluster.clone(),
-                        group: group.to_string(),
-                    });
-                    return;
-                }
-                for m in &v.members {
-                    let assignment = match decode_assignment(m.assignment) {
-                        Ok(a) => a,
-                        Err(e) => {
-                            // As Burrow: a member that fails stops the record.
-                            self.metrics
-                                .decode_errors
-                                .with_label_values(&[&self.module, e.field])
-                                .inc();
-                            debug!(consumer = %self.module, group, error = %e, "assignment skipped");
-                            return;
-                        }
-                    };
-                    for tp in &assignment.partitions {
-                        for p in &tp.partitions {
-                            let outcome = self.storage.set_consumer_owner(&ConsumerOwnerEvent {
-                                cluster: self.cluster.clone(),
-                                group: group.to_string(),
-                                topic: tp.topic.to_string(),
-                                partition: *p,
-                                owner: m.client_host.to_string(),
-                                client_id: m.client_id.to_string(),
-                            });
-                            if let Outcome::Dropped(r) = outcome {
-                                self.dropped(r, true);
-                            }
-                        }
+            GroupChange::Owners { .. } => {
+                for event in change.to_events(&self.cluster) {
+                    if let Outcome::Dropped(r) = self.storage.apply(now_ms, &event) {
+                        self.dropped(r, true);
                     }
                 }
             }
-            // KIP-848, share-group, streams-group and transaction records: recognised, not stored.
-            _ => self.skipped_unsupported.inc(),
+            GroupChange::OffsetTombstone { .. } => {
+                for event in change.to_events(&self.cluster) {
+                    if let Outcome::Dropped(r) = self.storage.apply(now_ms, &event) {
+                        self.dropped(r, false);
+                    }
+                }
+            }
+            // A group that is not stored has nothing to delete: not a dropped write.
+            GroupChange::GroupTombstone { .. } => {
+                for event in change.to_events(&self.cluster) {
+                    let _ = self.storage.apply(now_ms, &event);
+                }
+            }
         }
+    }
+
+    /// Counts a record that gives storage nothing.
+    fn skipped(&self, skip: Skip, offset: i64) {
+        match skip {
+            Skip::Unsupported => self.skipped_unsupported.inc(),
+            Skip::OtherProtocol => self.skipped_protocol.inc(),
+            Skip::NoKey => self.undecodable("key", offset),
+            Skip::Undecodable { field } => self.undecodable(field, offset),
+        }
+    }
+
+    fn undecodable(&self, field: &'static str, offset: i64) {
+        self.skipped_decode.inc();
+        self.metrics
+            .decode_errors
+            .with_label_values(&[&self.module, field])
+            .inc();
+        debug!(consumer = %self.module, offset, field, "undecodable record skipped");
     }
 }
 
@@ -892,5 +837,5 @@ impl Reader {
 }
 
 fn is_out_of_range(e: &KafkaError) -> bool {
-    matches!(e, KafkaError::Server { code: 1, .. })
+    e.response_error() == Some(burrow_kafka::ResponseError::OffsetOutOfRange)
 }

@@ -8,6 +8,7 @@
 //!   partition of `__consumer_offsets` concurrently (read committed), decodes each record and
 //!   writes commits, owners, tombstones and Burrow's own progress to storage.
 //!
+//! - [`mapping`]: the one mapping from an offsets-topic record to storage, used by both.
 //! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
 //! - [`config`]: the `[cluster.*]` and `[consumer.*]` sections and their conversion to settings.
 //! - [`time_lag`]: lag in seconds, from the timestamps of the records groups stand before (run by
@@ -20,6 +21,7 @@ pub mod check;
 pub mod cluster;
 pub mod config;
 pub mod consumer;
+pub mod mapping;
 mod metrics;
 pub mod time_lag;
 

@@ -590,7 +590,7 @@ impl KafkaClient {
                             result: Err(KafkaError::RequestFailed {
                                 api: "ListOffsets",
                                 broker_id: leader,
-                                source: source.clone(),
+                                cause: source.clone(),
                             }),
                         });
                     }
@@ -759,7 +759,7 @@ impl KafkaClient {
                             Err(KafkaError::RequestFailed {
                                 api: "Fetch",
                                 broker_id: leader,
-                                source: source.clone(),
+                                cause: source.clone(),
                             }),
                         )
                     }));
@@ -1041,7 +1041,7 @@ impl KafkaClient {
                             Err(KafkaError::RequestFailed {
                                 api: "OffsetFetch",
                                 broker_id: coord,
-                                source: source.clone(),
+                                cause: source.clone(),
                             }),
                         );
                     }

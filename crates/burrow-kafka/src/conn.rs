@@ -485,8 +485,9 @@ impl Setup<'_> {
             .with_client_software_name(StrBytes::from_static_str("burrow-rs"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
         let mut resp: ApiVersionsResponse = self.request(&req, ours).await?;
-        if resp.error_code == 35 {
-            // UNSUPPORTED_VERSION: the broker answered in v0 with the range it speaks.
+        let unsupported = kafka_protocol::ResponseError::UnsupportedVersion.code();
+        if resp.error_code == unsupported {
+            // The broker answered in v0 with the range it speaks.
             let theirs = resp
                 .api_keys
                 .iter()

@@ -95,15 +95,14 @@ pub enum KafkaError {
     },
     /// A request carrying several partitions or groups failed as a whole; each of them reports
     /// this, sharing the one underlying error.
-    #[error("{api} to broker {broker_id} failed")]
+    #[error("{api} to broker {broker_id} failed: {cause}")]
     RequestFailed {
         /// The API.
         api: &'static str,
         /// The broker the request went to.
         broker_id: i32,
-        /// The failure.
-        #[source]
-        source: std::sync::Arc<KafkaError>,
+        /// The failure (in the message, so not also a `source()`: a chain prints it once).
+        cause: std::sync::Arc<KafkaError>,
     },
     /// A partition has no leader in the current metadata.
     #[error("no leader known for {topic}/{partition}")]
@@ -135,6 +134,16 @@ impl KafkaError {
         }
     }
 
+    /// The Kafka error a broker answered with, by name (`None` for other failures and codes
+    /// this client does not know).
+    pub fn response_error(&self) -> Option<kafka_protocol::ResponseError> {
+        match self {
+            Self::Server { code, .. } => kafka_protocol::ResponseError::try_from_code(*code),
+            Self::RequestFailed { cause, .. } => cause.response_error(),
+            _ => None,
+        }
+    }
+
     /// Whether retrying after a metadata refresh may help (leader moved, broker gone).
     pub fn needs_metadata_refresh(&self) -> bool {
         match self {
@@ -152,7 +161,7 @@ impl KafkaError {
                             | E::CoordinatorNotAvailable
                     )
                 }),
-            Self::RequestFailed { source, .. } => source.needs_metadata_refresh(),
+            Self::RequestFailed { cause, .. } => cause.needs_metadata_refresh(),
             Self::NoLeader { .. }
             | Self::UnknownBroker(_)
             | Self::ConnectionClosed { .. }

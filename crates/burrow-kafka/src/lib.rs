@@ -44,6 +44,7 @@ pub use config::{
 };
 pub use error::{KafkaError, Result};
 pub use kafka_protocol::records::Compression;
+pub use kafka_protocol::ResponseError;
 pub use records::{
     decode_records, AbortedTxn, FetchedRecord, RawRecords, RecordRef, RecordsRead, RecordsSummary,
 };

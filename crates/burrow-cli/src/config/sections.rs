@@ -99,9 +99,29 @@ impl Logging {
         Ok(())
     }
 
-    /// The log file can be written. (Checked by the server's settings.)
+    /// The log file can be written: its directory exists or can be created, as Burrow's log
+    /// file (lumberjack) creates it. (Checked by the server's settings.)
     pub fn check_files(&self) -> Result<()> {
-        writable_file("logging.filename", &self.filename)
+        if self.filename.is_empty() {
+            return Ok(());
+        }
+        let file = Path::new(&self.filename);
+        if file.is_dir() {
+            bail!("logging.filename: {} is a directory", self.filename);
+        }
+        // The nearest ancestor that exists must be a directory.
+        let existing = file
+            .ancestors()
+            .skip(1)
+            .find(|a| a.as_os_str().is_empty() || a.exists());
+        match existing {
+            Some(a) if !a.as_os_str().is_empty() && !a.is_dir() => bail!(
+                "logging.filename: {}: {} is not a directory",
+                self.filename,
+                a.display()
+            ),
+            _ => Ok(()),
+        }
     }
 }
 

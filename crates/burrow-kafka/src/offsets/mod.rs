@@ -416,6 +416,15 @@ pub fn decode_record<'a>(
     }
 }
 
+/// The group id of a record key, without decoding the rest: every record type's key starts with
+/// its version (int16) and the group id. `None` when the key is too short or not UTF-8. Lets a
+/// reader interested in one group skip the others' records cheaply.
+pub fn peek_group(key: &[u8]) -> Option<&str> {
+    let mut r = Reader::new(key);
+    r.i16("key_version").ok()?;
+    r.string(false, "group").ok()
+}
+
 /// Value versions 0 to 4 are defined for both value schemas (4 is flexible).
 const VALUE_VERSIONS: std::ops::RangeInclusive<i16> = 0..=4;
 
@@ -734,6 +743,34 @@ pub fn partition_for_group(group: &str, n: i32) -> i32 {
     }
     let abs = if h == i32::MIN { 0 } else { h.abs() };
     abs % n
+}
+
+#[cfg(test)]
+mod peek_tests {
+    use super::*;
+
+    #[test]
+    fn peek_reads_the_group_of_every_key_type() {
+        let mut k = Vec::new();
+        encode_offset_commit_key(
+            &mut k,
+            &OffsetCommitKey {
+                version: 1,
+                group: "billing",
+                topic: "t",
+                partition: 0,
+            },
+        );
+        assert_eq!(peek_group(&k), Some("billing"));
+        let mut g = Vec::new();
+        encode_group_metadata_key(&mut g, "ab");
+        assert_eq!(peek_group(&g), Some("ab"));
+        for cut in 0..k.len() {
+            let _ = peek_group(&k[..cut]);
+        }
+        assert_eq!(peek_group(&k[..5]), None);
+        assert_eq!(peek_group(&[]), None);
+    }
 }
 
 #[cfg(test)]
