@@ -3,6 +3,7 @@
 //! acceptors, ZooKeeper sessions). Everything a start refuses is refused here, so
 //! `serve --check-config` and a start agree: both go through [`Settings::check`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -119,8 +120,9 @@ impl Settings {
         }
         config.general.check_files()?;
         config.logging.check_files()?;
-        let clusters = cluster_plans(&config)?;
-        let consumers = consumer_plans(&config)?;
+        let profiles = client_profiles(&config)?;
+        let clusters = cluster_plans(&config, &profiles);
+        let consumers = consumer_plans(&config, &profiles)?;
         let listeners = listener_plans(&config)?;
         let election = match &config.zookeeper {
             Some(zk) => Some(ElectionPlan {
@@ -170,29 +172,40 @@ fn notifier_modules(
         .collect()
 }
 
-/// A module's client settings, its TLS files read now.
-fn client(config: &Config, key: String, profile: &str) -> Result<ClientConfig> {
-    let client = config.client_config(&key, profile)?;
-    client.check_tls_files()?;
-    Ok(client)
-}
-
-fn cluster_plans(config: &Config) -> Result<Vec<ClusterPlan>> {
-    config
-        .cluster_modules
-        .iter()
-        .map(|(name, section)| {
-            let key = format!("cluster.{name}.client-profile");
-            Ok(ClusterPlan {
-                name: name.clone(),
-                section: section.clone(),
-                client: client(config, key, &section.client_profile)?,
-            })
+/// Every client profile's settings (and the default profile's, under ""), converted once,
+/// TLS files read.
+fn client_profiles(config: &Config) -> Result<BTreeMap<String, ClientConfig>> {
+    std::iter::once(String::new())
+        .chain(config.client_profiles.keys().cloned())
+        .map(|name| {
+            let client = config.client_config("client-profile", &name)?;
+            client.check_tls_files()?;
+            Ok((name, client))
         })
         .collect()
 }
 
-fn consumer_plans(config: &Config) -> Result<Vec<ConsumerPlan>> {
+/// The client of a profile reference (checked to exist when the file was read).
+fn client(profiles: &BTreeMap<String, ClientConfig>, profile: &str) -> ClientConfig {
+    profiles.get(profile).cloned().unwrap_or_default()
+}
+
+fn cluster_plans(config: &Config, profiles: &BTreeMap<String, ClientConfig>) -> Vec<ClusterPlan> {
+    config
+        .cluster_modules
+        .iter()
+        .map(|(name, section)| ClusterPlan {
+            name: name.clone(),
+            section: section.clone(),
+            client: client(profiles, &section.client_profile),
+        })
+        .collect()
+}
+
+fn consumer_plans(
+    config: &Config,
+    profiles: &BTreeMap<String, ClientConfig>,
+) -> Result<Vec<ConsumerPlan>> {
     let mut plans = Vec::new();
     for (name, c) in &config.consumers {
         let key = format!("consumer.{name}");
@@ -201,7 +214,7 @@ fn consumer_plans(config: &Config) -> Result<Vec<ConsumerPlan>> {
             ConsumerClass::Kafka => ConsumerPlan::Kafka {
                 name: name.clone(),
                 section: c.clone(),
-                client: client(config, format!("{key}.client-profile"), &c.client_profile)?,
+                client: client(profiles, &c.client_profile),
                 filter,
             },
             ConsumerClass::KafkaZk => ConsumerPlan::KafkaZk(ZkConsumerSettings {
@@ -224,8 +237,6 @@ fn consumer_plans(config: &Config) -> Result<Vec<ConsumerPlan>> {
 fn listener_plans(config: &Config) -> Result<Vec<ListenerPlan>> {
     let mut plans = Vec::new();
     for (name, h) in &config.httpservers {
-        let key = format!("httpserver.{name}");
-        h.validate(&key)?;
         let tls = config.listener_tls(name, h)?;
         plans.push(ListenerPlan {
             name: name.clone(),

@@ -165,8 +165,9 @@ impl ConsumerSection {
         }
     }
 
-    /// The section's own checks (`key` is `consumer.<name>`); returns its group filter.
-    pub fn validate(&self, key: &str) -> Result<GroupFilter, ConfigError> {
+    /// The section's own checks (`key` is `consumer.<name>`); its group lists are checked when
+    /// they are compiled ([`ConsumerSection::filter`]).
+    pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
         legacy_lists(key, &self.group_whitelist, &self.group_blacklist)?;
         let class = self.class(key)?;
         if self.cluster.is_empty() {
@@ -190,10 +191,10 @@ impl ConsumerSection {
                 ));
             }
         }
-        self.filter(key)
+        Ok(())
     }
 
-    /// The group allow/deny lists.
+    /// The group allow/deny lists, compiled (a bad pattern names its key).
     pub fn filter(&self, key: &str) -> Result<GroupFilter, ConfigError> {
         GroupFilter::new(&self.group_allowlist, &self.group_denylist, key).map_err(|e| match e {
             burrow_storage::StorageError::Config { key, message } => ConfigError::new(key, message),
@@ -302,7 +303,7 @@ mod tests {
             group_allowlist: "(".into(),
             ..base.clone()
         }
-        .validate("consumer.k")
+        .filter("consumer.k")
         .unwrap_err();
         assert_eq!(e.key, "consumer.k.group-allowlist");
         let e = ConsumerSection {

@@ -163,12 +163,11 @@ impl NotifierConfig {
             other => return Err(err("class-name", &format!("unknown notifier class {other:?} (expected http, email or null)"))),
         }
         if self.template_open.is_empty() && !custom {
-            return Err(err("template-open", "required"));
+            return Err(template_open_required(key));
         }
         if self.send_close && self.template_close.is_empty() {
             return Err(err("template-close", "required with send-close = true"));
         }
-        self.filter(key)?;
         match self.class_name.as_str() {
             "http" if self.url_open.is_empty() => Err(err("url-open", "required")),
             "email" => self.validate_email(key),
@@ -248,12 +247,7 @@ impl NotifierConfig {
         key: &str,
         templates: Option<Templates>,
     ) -> Option<Result<Arc<dyn Notifier>, NotifyError>> {
-        let required = |t: Option<Templates>| {
-            t.ok_or_else(|| NotifyError::Config {
-                key: format!("{key}.template-open"),
-                message: "required".into(),
-            })
-        };
+        let required = |t: Option<Templates>| t.ok_or_else(|| template_open_required(key));
         match self.class_name.as_str() {
             "null" => Some(Ok(Arc::new(NullNotifier::default()))),
             "http" => Some(required(templates).and_then(|t| self.http(key, t))),
@@ -308,6 +302,14 @@ impl NotifierConfig {
             timeout: Duration::from_secs(30),
         };
         Ok(Arc::new(EmailNotifier::new(key, templates, settings)?))
+    }
+}
+
+/// The built-in classes render every notification with a template.
+fn template_open_required(key: &str) -> NotifyError {
+    NotifyError::Config {
+        key: format!("{key}.template-open"),
+        message: "required".into(),
     }
 }
 

@@ -185,9 +185,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Every check after deserializing that needs no file: each section's own, the references
-    /// between sections, the listeners' addresses. The files the server reads or writes are
-    /// checked with its settings ([`crate::Settings`]): `check` and `evaluate` never open them.
+    /// Every check after deserializing that converts nothing: each section's own, the references
+    /// between sections, the listeners' addresses. Converting a section checks the rest once
+    /// (client profiles, group lists, files, templates): the server's [`crate::Settings`] does,
+    /// and `check` converts the one profile it uses.
     fn validate(&self) -> Result<()> {
         self.storage
             .validate(&format!("storage.{}", self.storage_name))?;
@@ -225,7 +226,6 @@ impl Config {
             if !p.iam.is_empty() && !self.iam.contains_key(&p.iam) {
                 bail!("{key}.iam: no [iam.{}] section", p.iam);
             }
-            self.client_config(&key, name)?;
         }
         for (name, iam) in &self.iam {
             if iam.region.is_empty() {
