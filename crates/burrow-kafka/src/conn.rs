@@ -12,28 +12,19 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
-    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Message, Request, StrBytes};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use bytes::{Buf, Bytes, BytesMut};
+use kafka_protocol::protocol::{Request, StrBytes};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::ClientConfig;
 use crate::error::{KafkaError, Result};
+use crate::frame::{api_name, decode_response, encode_request, Stream, MAX_FRAME};
+use crate::handshake::{BrokerVersions, Setup};
 use crate::sasl;
 use crate::tls;
-
-/// Largest response frame accepted (Kafka's own default `socket.request.max.bytes` is 100 MiB).
-const MAX_FRAME: usize = 256 * 1024 * 1024;
-
-/// What the connection can do with a stream: both halves, movable between tasks.
-pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 type Pending = Mutex<HashMap<i32, oneshot::Sender<Bytes>>>;
 
@@ -49,16 +40,6 @@ impl Shared {
         if let Ok(mut p) = self.pending.lock() {
             p.clear();
         }
-    }
-}
-
-/// Versions a broker announced per API key.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct BrokerVersions(HashMap<i16, (i16, i16)>);
-
-impl BrokerVersions {
-    pub(crate) fn range(&self, key: i16) -> Option<(i16, i16)> {
-        self.0.get(&key).copied()
     }
 }
 
@@ -79,32 +60,6 @@ impl Drop for BrokerConnection {
         for t in &self.tasks {
             t.abort();
         }
-    }
-}
-
-/// The name of an API for errors and logs.
-pub(crate) fn api_name(key: i16) -> &'static str {
-    match ApiKey::try_from(key) {
-        Ok(k) => api_key_name(k),
-        Err(()) => "Unknown",
-    }
-}
-
-fn api_key_name(k: ApiKey) -> &'static str {
-    match k {
-        ApiKey::Produce => "Produce",
-        ApiKey::Fetch => "Fetch",
-        ApiKey::ListOffsets => "ListOffsets",
-        ApiKey::Metadata => "Metadata",
-        ApiKey::OffsetFetch => "OffsetFetch",
-        ApiKey::FindCoordinator => "FindCoordinator",
-        ApiKey::ListGroups => "ListGroups",
-        ApiKey::DescribeGroups => "DescribeGroups",
-        ApiKey::SaslHandshake => "SaslHandshake",
-        ApiKey::SaslAuthenticate => "SaslAuthenticate",
-        ApiKey::ApiVersions => "ApiVersions",
-        ApiKey::CreateTopics => "CreateTopics",
-        _ => "Request",
     }
 }
 
@@ -305,31 +260,6 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
-fn encode_request<R: Request>(
-    req: &R,
-    version: i16,
-    correlation_id: i32,
-    client_id: &StrBytes,
-) -> anyhow::Result<Bytes> {
-    let header = RequestHeader::default()
-        .with_request_api_key(R::KEY)
-        .with_request_api_version(version)
-        .with_correlation_id(correlation_id)
-        .with_client_id(Some(client_id.clone()));
-    let mut buf = BytesMut::with_capacity(64);
-    buf.put_i32(0); // length, patched below
-    header.encode(&mut buf, R::header_version(version))?;
-    req.encode(&mut buf, version)?;
-    let len = (buf.len() - 4) as i32;
-    buf[..4].copy_from_slice(&len.to_be_bytes());
-    Ok(buf.freeze())
-}
-
-fn decode_response<R: Request>(body: &mut Bytes, version: i16) -> anyhow::Result<R::Response> {
-    ResponseHeader::decode(body, R::Response::header_version(version))?;
-    R::Response::decode(body, version)
-}
-
 async fn write_loop(
     mut write: tokio::io::WriteHalf<Box<dyn Stream>>,
     mut rx: mpsc::UnboundedReceiver<Bytes>,
@@ -414,115 +344,4 @@ async fn read_loop(read: tokio::io::ReadHalf<Box<dyn Stream>>, shared: Arc<Share
         }
     }
     shared.poison();
-}
-
-/// The connection before it is split: used for ApiVersions and SASL, one request at a time.
-pub(crate) struct Setup<'a> {
-    pub(crate) addr: &'a str,
-    stream: &'a mut Box<dyn Stream>,
-    client_id: &'a StrBytes,
-    next_id: i32,
-}
-
-impl Setup<'_> {
-    fn io(&self, error: std::io::Error) -> KafkaError {
-        KafkaError::Io {
-            broker: self.addr.to_string(),
-            error,
-        }
-    }
-
-    /// Writes one length-prefixed frame and reads one back.
-    pub(crate) async fn raw_roundtrip(&mut self, payload: &[u8]) -> Result<Bytes> {
-        let mut frame = Vec::with_capacity(payload.len() + 4);
-        frame.extend_from_slice(&(payload.len() as i32).to_be_bytes());
-        frame.extend_from_slice(payload);
-        self.stream
-            .write_all(&frame)
-            .await
-            .map_err(|e| self.io(e))?;
-        self.stream.flush().await.map_err(|e| self.io(e))?;
-        let len = self.stream.read_i32().await.map_err(|e| self.io(e))?;
-        let len = usize::try_from(len)
-            .ok()
-            .filter(|n| *n <= MAX_FRAME)
-            .ok_or_else(|| KafkaError::Protocol {
-                broker: self.addr.to_string(),
-                api: "frame",
-                message: format!("bad frame length {len}"),
-            })?;
-        let mut buf = BytesMut::zeroed(len);
-        self.stream
-            .read_exact(&mut buf)
-            .await
-            .map_err(|e| self.io(e))?;
-        Ok(buf.freeze())
-    }
-
-    /// One request/response at an explicit version.
-    pub(crate) async fn request<R: Request>(
-        &mut self,
-        req: &R,
-        version: i16,
-    ) -> Result<R::Response> {
-        let api = api_name(R::KEY);
-        let proto = |e: anyhow::Error, addr: &str| KafkaError::Protocol {
-            broker: addr.to_string(),
-            api,
-            message: e.to_string(),
-        };
-        let id = self.next_id;
-        self.next_id += 1;
-        let frame =
-            encode_request(req, version, id, self.client_id).map_err(|e| proto(e, self.addr))?;
-        let mut body = self.raw_roundtrip(&frame[4..]).await?;
-        decode_response::<R>(&mut body, version).map_err(|e| proto(e, self.addr))
-    }
-
-    async fn api_versions(&mut self) -> Result<BrokerVersions> {
-        let ours = ApiVersionsRequest::VERSIONS.max.min(3);
-        let req = ApiVersionsRequest::default()
-            .with_client_software_name(StrBytes::from_static_str("burrow-rs"))
-            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let mut resp: ApiVersionsResponse = self.request(&req, ours).await?;
-        let unsupported = kafka_protocol::ResponseError::UnsupportedVersion.code();
-        if resp.error_code == unsupported {
-            // The broker answered in v0 with the range it speaks.
-            let theirs = resp
-                .api_keys
-                .iter()
-                .find(|k| k.api_key == ApiVersionsRequest::KEY)
-                .map_or(0, |k| k.max_version)
-                .min(ours);
-            resp = self.request(&req, theirs).await?;
-        }
-        if resp.error_code != 0 {
-            return Err(KafkaError::server("ApiVersions", resp.error_code, None));
-        }
-        Ok(BrokerVersions(
-            resp.api_keys
-                .iter()
-                .map(|k| (k.api_key, (k.min_version, k.max_version)))
-                .collect(),
-        ))
-    }
-
-    pub(crate) async fn sasl_handshake(
-        &mut self,
-        version: i16,
-        mechanism: &str,
-    ) -> Result<SaslHandshakeResponse> {
-        let req = SaslHandshakeRequest::default()
-            .with_mechanism(StrBytes::from_string(mechanism.to_string()));
-        self.request(&req, version).await
-    }
-
-    pub(crate) async fn sasl_authenticate(
-        &mut self,
-        version: i16,
-        token: Vec<u8>,
-    ) -> Result<SaslAuthenticateResponse> {
-        let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token));
-        self.request(&req, version).await
-    }
 }

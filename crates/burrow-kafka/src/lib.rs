@@ -29,6 +29,8 @@ mod config;
 mod conn;
 mod decompress;
 mod error;
+mod frame;
+mod handshake;
 pub mod offsets;
 mod records;
 mod sasl;

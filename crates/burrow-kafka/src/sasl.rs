@@ -10,8 +10,8 @@ use rand::Rng;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::config::{SaslConfig, SaslMechanism};
-use crate::conn::{BrokerVersions, Setup};
 use crate::error::{KafkaError, Result};
+use crate::handshake::{BrokerVersions, Setup};
 
 /// How tokens travel after the mechanism is agreed.
 #[derive(Clone, Copy)]

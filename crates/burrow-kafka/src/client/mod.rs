@@ -1,0 +1,333 @@
+//! The cluster-level client: bootstrap, metadata, one connection per broker, and the requests
+//! Burrow needs, each routed to the right broker and batched per broker.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use kafka_protocol::messages::MetadataRequest;
+use kafka_protocol::protocol::StrBytes;
+
+use crate::config::ClientConfig;
+use crate::conn::BrokerConnection;
+use crate::error::{KafkaError, Result};
+
+mod admin;
+mod fetch;
+mod groups;
+mod list_offsets;
+
+pub use fetch::{FetchOptions, FetchResult};
+pub use groups::{CommittedOffset, GroupDescription, ListedGroup, MemberDescription};
+pub use list_offsets::{IsolationLevel, OffsetSpec, PartitionOffset};
+
+/// Fetch is capped at v12 and Produce at v12: later versions name topics by id only.
+pub(crate) const FETCH_MAX: i16 = 12;
+pub(crate) const PRODUCE_MAX: i16 = 12;
+/// OffsetFetch v10 names topics by id.
+pub(crate) const OFFSET_FETCH_MAX: i16 = 9;
+
+/// A broker as metadata describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerInfo {
+    /// Node id.
+    pub id: i32,
+    /// `host:port`.
+    pub addr: String,
+    /// Rack, if set.
+    pub rack: Option<String>,
+}
+
+/// One partition in [`Metadata`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// Leader broker id, -1 when the partition has no leader.
+    pub leader: i32,
+    /// Leader epoch (-1 when the broker does not say).
+    pub leader_epoch: i32,
+    /// Kafka error code for this partition (0 = none).
+    pub error_code: i16,
+    /// Replica ids.
+    pub replicas: Vec<i32>,
+    /// In-sync replica ids.
+    pub isr: Vec<i32>,
+}
+
+/// One topic in [`Metadata`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// Whether Kafka marks it internal (`__consumer_offsets`, `__transaction_state`).
+    pub internal: bool,
+    /// Kafka error code for this topic (0 = none).
+    pub error_code: i16,
+    /// Partitions by id.
+    pub partitions: BTreeMap<i32, PartitionInfo>,
+}
+
+/// A snapshot of cluster metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// Cluster id (Metadata v2+).
+    pub cluster_id: Option<String>,
+    /// Controller id (-1 when unknown).
+    pub controller_id: i32,
+    /// Brokers by id.
+    pub brokers: BTreeMap<i32, BrokerInfo>,
+    /// Topics by name.
+    pub topics: BTreeMap<String, TopicInfo>,
+}
+
+impl Metadata {
+    /// The leader of a partition, if it has one.
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
+        self.topics
+            .get(topic)?
+            .partitions
+            .get(&partition)
+            .map(|p| p.leader)
+            .filter(|l| *l >= 0)
+    }
+}
+
+struct Slot {
+    conn: Option<Arc<BrokerConnection>>,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    tls: Option<tokio_rustls::TlsConnector>,
+    bootstrap: Vec<String>,
+    metadata: RwLock<Arc<Metadata>>,
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+}
+
+/// An async Kafka client for Burrow's needs. Cheap to clone; clones share connections.
+#[derive(Clone)]
+pub struct KafkaClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for KafkaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaClient")
+            .field("bootstrap", &self.inner.bootstrap)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn str_bytes(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+pub(crate) fn server_err(api: &'static str, code: i16, message: Option<&StrBytes>) -> KafkaError {
+    KafkaError::server(api, code, message.map(|m| m.to_string()))
+}
+impl KafkaClient {
+    /// Connects to the first reachable bootstrap broker and reads the cluster's metadata.
+    pub async fn connect(bootstrap: &[String], config: ClientConfig) -> Result<Self> {
+        if bootstrap.is_empty() {
+            return Err(KafkaError::Config {
+                key: "servers".into(),
+                message: "no bootstrap servers given".into(),
+            });
+        }
+        let tls = match &config.tls {
+            Some(profile) => Some(crate::tls::connector(&config.tls_section, profile)?),
+            None => None,
+        };
+        let client = Self {
+            inner: Arc::new(Inner {
+                config,
+                tls,
+                bootstrap: bootstrap.to_vec(),
+                metadata: RwLock::new(Arc::new(Metadata::default())),
+                slots: Mutex::new(HashMap::new()),
+            }),
+        };
+        client.refresh_metadata().await?;
+        Ok(client)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The last metadata read.
+    pub fn metadata(&self) -> Arc<Metadata> {
+        self.inner
+            .metadata
+            .read()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+
+    async fn slot_conn(&self, addr: &str) -> Result<Arc<BrokerConnection>> {
+        let slot = {
+            let mut slots = self
+                .inner
+                .slots
+                .lock()
+                .map_err(|_| KafkaError::ConnectionClosed {
+                    broker: addr.to_string(),
+                })?;
+            slots
+                .entry(addr.to_string())
+                .or_insert_with(|| {
+                    Arc::new(tokio::sync::Mutex::new(Slot {
+                        conn: None,
+                        failures: 0,
+                        retry_at: None,
+                    }))
+                })
+                .clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some(c) = &slot.conn {
+            if !c.is_broken() {
+                return Ok(c.clone());
+            }
+            tracing::debug!(broker = addr, "replacing a failed connection");
+            slot.conn = None;
+        }
+        if let Some(at) = slot.retry_at {
+            tokio::time::sleep_until(at.into()).await;
+        }
+        match BrokerConnection::connect(addr, &self.inner.config, self.inner.tls.as_ref()).await {
+            Ok(c) => {
+                let c = Arc::new(c);
+                slot.conn = Some(c.clone());
+                slot.failures = 0;
+                slot.retry_at = None;
+                Ok(c)
+            }
+            Err(e) => {
+                slot.failures += 1;
+                let cfg = &self.inner.config;
+                let exp = cfg
+                    .reconnect_backoff
+                    .saturating_mul(1 << slot.failures.min(16).saturating_sub(1));
+                slot.retry_at = Some(Instant::now() + exp.min(cfg.reconnect_max));
+                Err(e)
+            }
+        }
+    }
+
+    fn broker_addr(&self, id: i32) -> Result<String> {
+        self.metadata()
+            .brokers
+            .get(&id)
+            .map(|b| b.addr.clone())
+            .ok_or(KafkaError::UnknownBroker(id))
+    }
+
+    async fn broker(&self, id: i32) -> Result<Arc<BrokerConnection>> {
+        let addr = self.broker_addr(id)?;
+        self.slot_conn(&addr).await
+    }
+
+    /// The leader broker id of a partition, per the cached metadata.
+    fn leader_id(&self, topic: &str, partition: i32) -> Result<i32> {
+        self.metadata()
+            .leader(topic, partition)
+            .ok_or_else(|| KafkaError::NoLeader {
+                topic: topic.to_string(),
+                partition,
+            })
+    }
+
+    /// The connection to a partition's leader, per the cached metadata.
+    async fn leader(&self, topic: &str, partition: i32) -> Result<Arc<BrokerConnection>> {
+        let leader = self.leader_id(topic, partition)?;
+        self.broker(leader).await
+    }
+
+    /// Any live broker: known brokers first, then the bootstrap list.
+    async fn any_broker(&self) -> Result<Arc<BrokerConnection>> {
+        let mut addrs: Vec<String> = self
+            .metadata()
+            .brokers
+            .values()
+            .map(|b| b.addr.clone())
+            .collect();
+        for b in &self.inner.bootstrap {
+            if !addrs.contains(b) {
+                addrs.push(b.clone());
+            }
+        }
+        let mut last = None;
+        for addr in &addrs {
+            match self.slot_conn(addr).await {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    tracing::debug!(broker = %addr, error = %e, "broker unreachable");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(KafkaError::NoBrokers {
+            tried: addrs.join(","),
+            last: Box::new(last.unwrap_or(KafkaError::ConnectionClosed {
+                broker: String::new(),
+            })),
+        })
+    }
+
+    /// Reads metadata of every topic from any broker and keeps it.
+    pub async fn refresh_metadata(&self) -> Result<Arc<Metadata>> {
+        let conn = self.any_broker().await?;
+        let version = conn.version::<MetadataRequest>(12)?;
+        let mut req = MetadataRequest::default();
+        req.topics = if version == 0 { Some(Vec::new()) } else { None };
+        req.allow_auto_topic_creation = false;
+        let resp = conn.send_version(&req, version).await?;
+        let mut md = Metadata {
+            cluster_id: resp.cluster_id.map(|c| c.to_string()),
+            controller_id: resp.controller_id.0,
+            ..Metadata::default()
+        };
+        for b in resp.brokers {
+            md.brokers.insert(
+                b.node_id.0,
+                BrokerInfo {
+                    id: b.node_id.0,
+                    addr: format!("{}:{}", b.host.as_str(), b.port),
+                    rack: b.rack.map(|r| r.to_string()),
+                },
+            );
+        }
+        for t in resp.topics {
+            let Some(name) = t.name else { continue };
+            let partitions = t
+                .partitions
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.partition_index,
+                        PartitionInfo {
+                            leader: p.leader_id.0,
+                            leader_epoch: p.leader_epoch,
+                            error_code: p.error_code,
+                            replicas: p.replica_nodes.iter().map(|r| r.0).collect(),
+                            isr: p.isr_nodes.iter().map(|r| r.0).collect(),
+                        },
+                    )
+                })
+                .collect();
+            md.topics.insert(
+                name.0.to_string(),
+                TopicInfo {
+                    internal: t.is_internal,
+                    error_code: t.error_code,
+                    partitions,
+                },
+            );
+        }
+        let md = Arc::new(md);
+        if let Ok(mut m) = self.inner.metadata.write() {
+            *m = md.clone();
+        }
+        Ok(md)
+    }
+}
