@@ -6,7 +6,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::offsets::ConsumerOffset;
-use crate::ParseStatusError;
 
 /// The status of a group or of one of its partitions, with Burrow's integer values.
 ///
@@ -191,6 +190,11 @@ impl ConsumerGroupStatus {
         }
     }
 }
+
+/// A string that is not one of Burrow's status names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status {0:?} (expected NOTFOUND, OK, WARN, ERR, STOP, STALL or REWIND)")]
+pub struct ParseStatusError(pub String);
 
 #[cfg(test)]
 mod tests {

@@ -38,23 +38,11 @@
 
 mod cache;
 mod config;
+mod error;
 mod evaluate;
 pub mod rules;
 
 pub use cache::CachingEvaluator;
 pub use config::EvaluatorConfig;
+pub use error::EvalError;
 pub use evaluate::{evaluate_group, evaluate_partition};
-
-/// What can go wrong configuring the evaluator. Evaluation itself never fails.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EvalError {
-    /// A configuration value is invalid; `key` is its full path (e.g. `evaluator.default.allowed-lag`).
-    #[error("{key}: {message}")]
-    Config {
-        /// Full key path.
-        key: String,
-        /// What is wrong with it.
-        message: String,
-    },
-}

@@ -126,7 +126,7 @@ async fn run(
     early: Arc<Notify>,
     ready: watch::Sender<bool>,
 ) {
-    let client = crate::connect_retrying(
+    let client = crate::connect::connect_retrying(
         "cluster",
         &settings.name,
         &settings.servers,

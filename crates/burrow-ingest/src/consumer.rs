@@ -415,7 +415,7 @@ async fn run(
 ) {
     let gauge = metrics.backlog_ready.with_label_values(&[&settings.name]);
     gauge.set(0);
-    let client = crate::connect_retrying(
+    let client = crate::connect::connect_retrying(
         "consumer",
         &settings.name,
         &settings.servers,

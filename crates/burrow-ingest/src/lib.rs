@@ -20,52 +20,13 @@
 pub mod check;
 pub mod cluster;
 pub mod config;
+mod connect;
 pub mod consumer;
+mod error;
 pub mod mapping;
 mod metrics;
 pub mod time_lag;
 
-impl From<prometheus::Error> for IngestError {
-    fn from(e: prometheus::Error) -> Self {
-        IngestError::Metrics(e)
-    }
-}
-
 pub use config::{ClusterSection, ConsumerClass, ConsumerSection};
+pub use error::IngestError;
 pub use metrics::IngestMetrics;
-
-/// Errors setting up ingestion.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum IngestError {
-    /// A metric could not be registered (a name registered twice).
-    #[error("metrics: {0}")]
-    Metrics(prometheus::Error),
-    /// A `[cluster.*]` or `[consumer.*]` value that cannot be used.
-    #[error(transparent)]
-    Config(#[from] burrow_core::config::ConfigError),
-}
-
-/// Connects to `servers`, retrying with backoff (0.5 s doubling up to 30 s) while no broker
-/// answers: a monitor comes up before the cluster it watches. `module` and `name` label the log.
-async fn connect_retrying(
-    module: &str,
-    name: &str,
-    servers: &[String],
-    client: &burrow_kafka::ClientConfig,
-) -> burrow_kafka::KafkaClient {
-    let mut delay = std::time::Duration::from_millis(500);
-    loop {
-        match burrow_kafka::KafkaClient::connect(servers, client.clone()).await {
-            Ok(c) => {
-                tracing::info!(module, name, "connected to {}", servers.join(","));
-                return c;
-            }
-            Err(e) => {
-                tracing::warn!(module, name, error = %e, "cannot connect; retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(30));
-            }
-        }
-    }
-}
