@@ -229,6 +229,28 @@ pub fn check_host_port(key: &str, value: &str, blank_host: bool) -> Result<(), C
     Ok(())
 }
 
+/// Refuses Burrow's pre-1.3 names of the group lists (`group-whitelist`, `group-blacklist`),
+/// naming the key and its new name. `key` is the section's path.
+pub fn refuse_renamed_lists(
+    key: &str,
+    whitelist: &Option<String>,
+    blacklist: &Option<String>,
+) -> Result<(), ConfigError> {
+    let renamed = |old: &str, new: &str| {
+        ConfigError::new(
+            format!("{key}.{old}"),
+            format!("renamed: use {new} (Burrow: please change configurations to allowlist and denylist)"),
+        )
+    };
+    if whitelist.is_some() {
+        return Err(renamed("group-whitelist", "group-allowlist"));
+    }
+    if blacklist.is_some() {
+        return Err(renamed("group-blacklist", "group-denylist"));
+    }
+    Ok(())
+}
+
 /// Checks every `host:port` of a server list, which must not be empty.
 pub fn check_servers(key: &str, servers: &[String]) -> Result<(), ConfigError> {
     if servers.is_empty() {

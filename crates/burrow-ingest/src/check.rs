@@ -589,35 +589,11 @@ async fn historic_ends(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burrow_kafka::offsets::{
-        encode_group_metadata_key, encode_offset_commit_key, encode_offset_commit_value,
-        OffsetCommitKey, OffsetCommitValue,
-    };
+    use burrow_kafka::offsets::encode_group_metadata_key;
     use bytes::Bytes;
 
     fn commit_record(group: &str, offset: i64) -> FetchedRecord {
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        encode_offset_commit_key(
-            &mut k,
-            &OffsetCommitKey {
-                version: 1,
-                group,
-                topic: "t",
-                partition: 3,
-            },
-        );
-        encode_offset_commit_value(
-            &mut v,
-            &OffsetCommitValue {
-                version: 1,
-                offset,
-                leader_epoch: -1,
-                metadata: "",
-                commit_timestamp: 1_000,
-                expire_timestamp: -1,
-            },
-        )
-        .expect("encodable");
+        let (k, v) = crate::mapping::tests::commit(group, offset);
         FetchedRecord {
             offset: 77,
             timestamp: 1_000,

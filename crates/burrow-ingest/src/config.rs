@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use burrow_core::config::{check_servers, ConfigError, Seconds, MAX_SECONDS};
+use burrow_core::config::{check_servers, refuse_renamed_lists, ConfigError, Seconds, MAX_SECONDS};
 use burrow_kafka::ClientConfig;
 use burrow_storage::GroupFilter;
 
@@ -168,7 +168,7 @@ impl ConsumerSection {
     /// The section's own checks (`key` is `consumer.<name>`); its group lists are checked when
     /// they are compiled ([`ConsumerSection::filter`]).
     pub fn validate(&self, key: &str) -> Result<(), ConfigError> {
-        legacy_lists(key, &self.group_whitelist, &self.group_blacklist)?;
+        refuse_renamed_lists(key, &self.group_whitelist, &self.group_blacklist)?;
         let class = self.class(key)?;
         if self.cluster.is_empty() {
             return Err(ConfigError::new(
@@ -223,27 +223,6 @@ impl ConsumerSection {
             filter,
         }
     }
-}
-
-/// Refuses Burrow's pre-1.3 names of the group lists, naming the new key.
-pub fn legacy_lists(
-    key: &str,
-    white: &Option<String>,
-    black: &Option<String>,
-) -> Result<(), ConfigError> {
-    if white.is_some() {
-        return Err(ConfigError::new(
-            format!("{key}.group-whitelist"),
-            "please change configurations to allowlist and denylist (group-allowlist)",
-        ));
-    }
-    if black.is_some() {
-        return Err(ConfigError::new(
-            format!("{key}.group-blacklist"),
-            "please change configurations to allowlist and denylist (group-denylist)",
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -203,14 +203,15 @@ impl GroupChange<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use burrow_kafka::offsets::{
         encode_group_metadata_key, encode_offset_commit_key, encode_offset_commit_value,
         OffsetCommitKey, OffsetCommitValue,
     };
 
-    fn commit(group: &str, offset: i64) -> (Vec<u8>, Vec<u8>) {
+    /// An encoded offset commit of `group` (topic `t`, partition 3, committed at 1,000 ms).
+    pub(crate) fn commit(group: &str, offset: i64) -> (Vec<u8>, Vec<u8>) {
         let (mut k, mut v) = (Vec::new(), Vec::new());
         encode_offset_commit_key(
             &mut k,

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use burrow_core::config::{check_host_port, none_as_default, Bounded, Seconds, MAX_SECONDS};
+use burrow_core::config::{
+    check_host_port, none_as_default, refuse_renamed_lists, Bounded, Seconds, MAX_SECONDS,
+};
 
 use crate::{
     EmailNotifier, EmailSettings, GroupFilter, HttpNotifier, HttpSettings, Notifier, NotifyError,
@@ -145,18 +147,7 @@ impl NotifierConfig {
             key: format!("{key}.{k}"),
             message: message.to_string(),
         };
-        if self.group_whitelist.is_some() {
-            return Err(err(
-                "group-whitelist",
-                "please change configurations to allowlist and denylist (group-allowlist)",
-            ));
-        }
-        if self.group_blacklist.is_some() {
-            return Err(err(
-                "group-blacklist",
-                "please change configurations to allowlist and denylist (group-denylist)",
-            ));
-        }
+        refuse_renamed_lists(key, &self.group_whitelist, &self.group_blacklist)?;
         match self.class_name.as_str() {
             _ if self.is_built_in() || custom => {}
             "slack" => return Err(err("class-name", "the slack class was removed from Burrow 1.x; use class-name = \"http\" with a Slack template")),
@@ -185,12 +176,7 @@ impl NotifierConfig {
             }
         }
         let address = format!("{}:{}", self.server, self.port);
-        check_host_port(&format!("{key}.server"), &address, false).map_err(|e| {
-            NotifyError::Config {
-                key: e.key,
-                message: e.message,
-            }
-        })?;
+        check_host_port(&format!("{key}.server"), &address, false)?;
         if self.port.get() == 0 {
             return Err(NotifyError::Config {
                 key: format!("{key}.port"),

@@ -59,3 +59,12 @@ impl From<burrow_storage::StorageError> for NotifyError {
         }
     }
 }
+
+impl From<burrow_core::config::ConfigError> for NotifyError {
+    fn from(e: burrow_core::config::ConfigError) -> Self {
+        NotifyError::Config {
+            key: e.key,
+            message: e.message,
+        }
+    }
+}

@@ -101,18 +101,11 @@ impl StorageConfig {
                 ),
             ));
         }
-        if self.group_whitelist.is_some() {
-            return Err(err(
-                "group-whitelist",
-                "renamed: use group-allowlist (Burrow: please change configurations to allowlist and denylist)".into(),
-            ));
-        }
-        if self.group_blacklist.is_some() {
-            return Err(err(
-                "group-blacklist",
-                "renamed: use group-denylist (Burrow: please change configurations to allowlist and denylist)".into(),
-            ));
-        }
+        burrow_core::config::refuse_renamed_lists(
+            key_prefix,
+            &self.group_whitelist,
+            &self.group_blacklist,
+        )?;
         if self.intervals == 0 || self.intervals > u16::MAX as usize {
             return Err(err(
                 "intervals",

@@ -25,3 +25,12 @@ pub enum StorageError {
         message: String,
     },
 }
+
+impl From<burrow_core::config::ConfigError> for StorageError {
+    fn from(e: burrow_core::config::ConfigError) -> Self {
+        StorageError::Config {
+            key: e.key,
+            message: e.message,
+        }
+    }
+}

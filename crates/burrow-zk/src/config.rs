@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use burrow_core::config::{check_servers, ConfigError, Seconds};
+use burrow_core::config::{check_servers, Seconds};
 
 use crate::{validate_path, ZkError, ZkSettings, ZkTls};
 
@@ -34,7 +34,7 @@ impl Default for ZookeeperSection {
 impl ZookeeperSection {
     /// The section's own checks.
     pub fn validate(&self) -> Result<(), ZkError> {
-        check_servers("zookeeper.servers", &self.servers).map_err(config)?;
+        check_servers("zookeeper.servers", &self.servers)?;
         validate_path("zookeeper.root-path", &self.root_path)
     }
 
@@ -45,13 +45,6 @@ impl ZookeeperSection {
             session_timeout: self.timeout.get(),
             tls,
         }
-    }
-}
-
-fn config(e: ConfigError) -> ZkError {
-    ZkError::Config {
-        key: e.key,
-        message: e.message,
     }
 }
 

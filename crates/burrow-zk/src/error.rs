@@ -30,3 +30,12 @@ impl ZkError {
         move |error| ZkError::Request { what, error }
     }
 }
+
+impl From<burrow_core::config::ConfigError> for ZkError {
+    fn from(e: burrow_core::config::ConfigError) -> Self {
+        ZkError::Config {
+            key: e.key,
+            message: e.message,
+        }
+    }
+}
