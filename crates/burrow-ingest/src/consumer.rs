@@ -182,6 +182,7 @@ pub struct Processor {
     skipped_protocol: IntCounter,
     skipped_unsupported: IntCounter,
     skipped_decode: IntCounter,
+    undecodable_log: crate::throttle::Throttle,
 }
 
 impl Processor {
@@ -204,6 +205,7 @@ impl Processor {
             skipped_protocol: skipped("not_consumer_protocol"),
             skipped_unsupported: skipped("unsupported_record_type"),
             skipped_decode: skipped("decode_error"),
+            undecodable_log: crate::throttle::Throttle::new(Duration::from_secs(60)),
             module: name.to_string(),
             storage,
             metrics,
@@ -228,7 +230,7 @@ impl Processor {
             if below.is_some_and(|b| rec.offset >= b) {
                 return;
             }
-            self.record(now_ms, &rec, &mut writer);
+            self.record(now_ms, partition, &rec, &mut writer);
             n += 1;
             last = Some(rec.offset);
         });
@@ -284,10 +286,16 @@ impl Processor {
     /// Stores what one record says ([`crate::mapping`]). Commits go through `writer` (when the
     /// cluster exists); it is released before any other storage call, whose locks it could be
     /// holding.
-    fn record(&self, now_ms: i64, rec: &RecordRef<'_>, writer: &mut Option<CommitWriter<'_>>) {
+    fn record(
+        &self,
+        now_ms: i64,
+        partition: i32,
+        rec: &RecordRef<'_>,
+        writer: &mut Option<CommitWriter<'_>>,
+    ) {
         let change = match map_record(&self.cluster, rec.key, rec.value, rec.offset) {
             Ok(change) => change,
-            Err(skip) => return self.skipped(skip, rec.offset),
+            Err(skip) => return self.skipped(skip, partition, rec.offset),
         };
         if !matches!(change, GroupChange::Commit(_)) {
             if let Some(w) = writer {
@@ -333,22 +341,35 @@ impl Processor {
     }
 
     /// Counts a record that gives storage nothing.
-    fn skipped(&self, skip: Skip, offset: i64) {
+    fn skipped(&self, skip: Skip, partition: i32, offset: i64) {
         match skip {
             Skip::Unsupported => self.skipped_unsupported.inc(),
             Skip::OtherProtocol => self.skipped_protocol.inc(),
-            Skip::NoKey => self.undecodable("key", offset),
-            Skip::Undecodable { field } => self.undecodable(field, offset),
+            Skip::NoKey => self.undecodable("key", partition, offset),
+            Skip::Undecodable { field } => self.undecodable(field, partition, offset),
         }
     }
 
-    fn undecodable(&self, field: &'static str, offset: i64) {
+    /// Counts an undecodable record and says so: the first one, then at most one line a minute
+    /// with how many were skipped meanwhile.
+    fn undecodable(&self, field: &'static str, partition: i32, offset: i64) {
         self.skipped_decode.inc();
         self.metrics
             .decode_errors
             .with_label_values(&[&self.module, field])
             .inc();
-        debug!(consumer = %self.module, offset, field, "undecodable record skipped");
+        if let Some(suppressed) = self.undecodable_log.allow() {
+            warn!(
+                consumer = %self.module,
+                topic = %self.offsets_topic,
+                partition,
+                offset,
+                field,
+                suppressed,
+                "undecodable record skipped (counted in burrow_consumer_decode_errors_total; \
+                 `burrow-cli dump-offsets` shows it)"
+            );
+        }
     }
 }
 
@@ -696,6 +717,7 @@ impl Reader {
             ..FetchOptions::default()
         };
         let mut failures = 0u32;
+        let fetch_failures = crate::throttle::Throttle::new(Duration::from_secs(60));
         // Catching up (at start, or after a burst): the round is split; tailing the log: one
         // request per leader, as any consumer.
         let mut catching_up = true;
@@ -810,8 +832,10 @@ impl Reader {
             match failed {
                 Some(e) => {
                     failures += 1;
-                    if failures == 1 || failures % 50 == 0 {
-                        warn!(topic = %self.topic, error = %e, failures, "fetch failed; retrying");
+                    // The error names the API, the broker and the cause; said at the first
+                    // failure, then at most once a minute with how many were not said.
+                    if let Some(suppressed) = fetch_failures.allow() {
+                        warn!(topic = %self.topic, error = %e, failures, suppressed, "fetch failed; retrying");
                     }
                     if refresh {
                         if let Err(e) = self.client.refresh_metadata().await {

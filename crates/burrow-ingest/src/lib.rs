@@ -25,6 +25,7 @@ pub mod consumer;
 mod error;
 pub mod mapping;
 mod metrics;
+mod throttle;
 pub mod time_lag;
 
 pub use config::{ClusterSection, ConsumerClass, ConsumerSection};

@@ -248,11 +248,23 @@ fn offset_commit_v4_reads_long_metadata_and_skips_tagged_fields() {
         (v.offset, v.metadata.len(), v.commit_timestamp),
         (1000, 200, 1_700_000_000_000)
     );
-    // A tagged field that claims more bytes than exist.
-    let bad = bytes(&[&raw[..raw.len() - 8], &[0x01, 0x00, 0x09, 0xaa]]);
+    // Burrow never reads the trailing tagged fields: a value without them (a writer that leaves
+    // the empty section out), or with a section that does not parse, gives the same commit.
+    let without = &raw[..raw.len() - 8];
+    let bad = bytes(&[without, &[0x01, 0x00, 0x09, 0xaa]]);
+    for lenient in [without, &bad[..]] {
+        let v = decode_offset_commit_value(lenient).unwrap();
+        assert_eq!(
+            (v.offset, v.metadata.len(), v.commit_timestamp),
+            (1000, 200, 1_700_000_000_000)
+        );
+    }
+    // The fields before them are still required.
     assert_eq!(
-        decode_offset_commit_value(&bad).unwrap_err().field,
-        "tagged_fields"
+        decode_offset_commit_value(&without[..without.len() - 1])
+            .unwrap_err()
+            .field,
+        "commit_timestamp"
     );
 }
 
@@ -417,6 +429,11 @@ fn group_metadata_v4_flexible_fixture() {
     let mut enc = Vec::new();
     offsets::encode_group_metadata_value(&mut enc, &g).unwrap();
     assert_eq!(enc, raw);
+    // Without the value's trailing tagged-field section, the same group.
+    assert_eq!(
+        decode_group_metadata_value(&raw[..raw.len() - 1]).unwrap(),
+        g
+    );
 }
 
 #[test]
@@ -428,7 +445,7 @@ fn group_metadata_errors_name_burrows_fields() {
         (4, "protocol_type"),
         (12, "generation"),
         (18, "protocol"),
-        (27, "no member size"),
+        (27, "member_count"),
         (33, "member_id"),
         (38, "client_id"),
         (45, "client_host"),
@@ -470,7 +487,7 @@ fn hostile_lengths_fail_without_allocating() {
         &[0, 0, 0, 0],
     ]);
     let e = decode_group_metadata_value(&raw).unwrap_err();
-    assert_eq!(e.field, "no member size");
+    assert_eq!(e.field, "member_count");
     assert!(matches!(e.kind, DecodeErrorKind::Truncated { .. }));
     // Negative string length other than -1.
     let e = decode_record(&[0x00, 0x01, 0xff, 0xfe], None).unwrap_err();
@@ -613,7 +630,9 @@ proptest! {
         }
     }
 
-    /// Every truncation of a valid record fails cleanly (never panics, never reads past the end).
+    /// Every truncation of a valid record fails cleanly (never panics, never reads past the end),
+    /// except the one that drops only a v4 value's trailing tagged-field section, which Burrow
+    /// never reads: that one gives the same group.
     #[test]
     fn truncations_fail_cleanly(version in 0i16..=4, cut in 0usize..200) {
         let a = assignment_bytes();
@@ -627,7 +646,9 @@ proptest! {
         };
         let mut v = Vec::new();
         offsets::encode_group_metadata_value(&mut v, &value).unwrap();
-        if cut < v.len() {
+        if version == 4 && cut == v.len() - 1 {
+            prop_assert_eq!(decode_group_metadata_value(&v[..cut]).unwrap(), value);
+        } else if cut < v.len() {
             prop_assert!(decode_group_metadata_value(&v[..cut]).is_err());
         }
     }

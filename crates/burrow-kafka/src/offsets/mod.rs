@@ -468,7 +468,7 @@ pub fn decode_offset_commit_value(value: &[u8]) -> Result<OffsetCommitValue<'_>,
         -1
     };
     if flexible {
-        r.tagged_fields("tagged_fields")?;
+        r.trailing_tagged_fields();
     }
     Ok(OffsetCommitValue {
         version,
@@ -502,7 +502,7 @@ pub fn decode_group_metadata_value(value: &[u8]) -> Result<GroupMetadataValue<'_
     } else {
         MIN_MEMBER_BYTES
     };
-    let count = r.array_len(flex, "no member size")?;
+    let count = r.array_len(flex, "member_count")?;
     let mut members = Vec::with_capacity(r.capacity(count, min_member));
     for _ in 0..count {
         let member_id = r.string(flex, "member_id")?;
@@ -536,7 +536,7 @@ pub fn decode_group_metadata_value(value: &[u8]) -> Result<GroupMetadataValue<'_
         });
     }
     if flex {
-        r.tagged_fields("tagged_fields")?;
+        r.trailing_tagged_fields();
     }
     Ok(GroupMetadataValue {
         version,

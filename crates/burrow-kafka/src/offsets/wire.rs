@@ -182,6 +182,15 @@ impl<'a> Reader<'a> {
         }
         Ok(count)
     }
+
+    /// The tagged-field section that ends a record value. Burrow never reads it, so a value that
+    /// ends before it (a writer that leaves the empty section out) or whose section does not
+    /// parse is taken as it is: the fields before it are unambiguous.
+    pub(crate) fn trailing_tagged_fields(&mut self) {
+        if self.remaining() > 0 && self.tagged_fields("tagged_fields").is_err() {
+            self.take(self.remaining(), "tagged_fields").ok();
+        }
+    }
 }
 
 /// Appends Kafka encodings to a byte vector.
