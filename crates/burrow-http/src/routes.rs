@@ -180,6 +180,21 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 impl Api {
+    /// A request refused before it reached its route (a body too large, or not received within
+    /// the listener's timeout): Burrow's JSON error object where the path names a route, Go's
+    /// plain-text error elsewhere.
+    pub fn refuse(&self, code: StatusCode, message: &str, path: &str) -> HttpResponse {
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+        if router().at(decoded.as_ref()).is_err() {
+            return plain(code, format!("{message}\n"), None);
+        }
+        let req = RequestInfo {
+            url: path,
+            host: &self.inner.host,
+        };
+        self.error(code, message, &req)
+    }
+
     /// Answers one request: `path` is the URL path (percent-encoded as received), `body` the
     /// request body (read only by `POST /v3/admin/loglevel`).
     pub fn respond(&self, method: &Method, path: &str, body: &[u8]) -> HttpResponse {
@@ -448,8 +463,8 @@ impl Api {
     }
 }
 
-fn plain(code: StatusCode, body: &'static str, location: Option<&str>) -> HttpResponse {
-    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+fn plain(code: StatusCode, body: impl Into<Bytes>, location: Option<&str>) -> HttpResponse {
+    let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = code;
     resp.headers_mut().insert(
         CONTENT_TYPE,

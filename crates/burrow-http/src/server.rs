@@ -23,25 +23,49 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct ServeOptions {
     /// TLS for this listener (`[httpserver.X] tls`).
     pub tls: Option<TlsAcceptor>,
-    /// Burrow's `timeout`: time allowed to read a request's headers, and to finish open
-    /// connections at shutdown. Zero means Burrow's default, 300 s.
+    /// Burrow's `timeout`: time allowed to read a request's headers, then its body, and to
+    /// finish open connections at shutdown. Zero means Burrow's default, 300 s.
     pub timeout: Duration,
 }
 
 async fn handle(
     api: Api,
     req: Request<Incoming>,
+    timeout: Duration,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
+    let path = parts.uri.path();
+    // The whole body within the listener's timeout, as Go's ReadTimeout bounds it: a body that
+    // never arrives must not hold its connection.
+    let body = match tokio::time::timeout(timeout, Limited::new(body, MAX_BODY).collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
+            let message = format!("request body larger than {MAX_BODY} bytes");
+            return Ok(closing(api.refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &message,
+                path,
+            )));
+        }
         Err(_) => {
-            let mut r = Response::new(Full::new(Bytes::from_static(b"request body too large\n")));
-            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return Ok(r);
+            let message = format!("request body not received within {}s", timeout.as_secs());
+            return Ok(closing(api.refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                &message,
+                path,
+            )));
         }
     };
-    Ok(api.respond(&parts.method, parts.uri.path(), &body))
+    Ok(api.respond(&parts.method, path, &body))
+}
+
+/// A response after which the connection is closed (its request was not read to the end).
+fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    resp.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    resp
 }
 
 /// Serves `api` on `listener` until `shutdown` resolves, then stops accepting and waits (up to
@@ -82,7 +106,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let api = api.clone();
-        let service = service_fn(move |req| handle(api.clone(), req));
+        let service = service_fn(move |req| handle(api.clone(), req, timeout));
         match &options.tls {
             None => {
                 let conn = http.serve_connection(TokioIo::new(stream), service);
