@@ -105,7 +105,7 @@ impl Settings {
     pub fn check(path: Option<&Path>, extensions: &Extensions) -> Result<Settings> {
         let config = match path {
             Some(p) => Config::load(p)?,
-            None => Config::serve_defaults(),
+            None => Config::serve_defaults(&crate::config::process_environment())?,
         };
         Settings::from_config(config, extensions)
     }

@@ -105,29 +105,10 @@ impl Config {
     }
 
     /// What `serve` runs without a file: one cluster `local` at `localhost:9092` with its
-    /// consumer module, HTTP on `127.0.0.1:8000`.
-    pub fn serve_defaults() -> Self {
-        let mut c = Self::defaults();
-        c.cluster_modules.push((
-            "local".into(),
-            ClusterSection {
-                class_name: "kafka".into(),
-                servers: vec!["localhost:9092".into()],
-                ..ClusterSection::default()
-            },
-        ));
-        c.clusters.push("local".into());
-        c.consumers.push((
-            "local".into(),
-            ConsumerSection {
-                class_name: "kafka".into(),
-                cluster: "local".into(),
-                servers: vec!["localhost:9092".into()],
-                ..ConsumerSection::default()
-            },
-        ));
-        c.httpservers.push(("default".into(), default_listener()));
-        c
+    /// consumer module, HTTP on `127.0.0.1:8000`, with the environment's overrides applied as to
+    /// a file (`BURROW_CLUSTER_LOCAL_SERVERS=kafka:9092` points it elsewhere).
+    pub fn serve_defaults(env: &Environment) -> Result<Self> {
+        Self::parse_with_env(SERVE_DEFAULTS, env).context("serve's defaults (no --config)")
     }
 
     /// Reads and checks a file, with overrides from the process environment.
@@ -359,6 +340,21 @@ impl Config {
         Ok(ClientConfig::from_profiles(&p_key(profile), p, tls, sasl)?)
     }
 }
+
+/// `serve`'s configuration without a file.
+const SERVE_DEFAULTS: &str = r#"
+[cluster.local]
+class-name = "kafka"
+servers = ["localhost:9092"]
+
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["localhost:9092"]
+
+[httpserver.default]
+address = "127.0.0.1:8000"
+"#;
 
 /// `serve`'s listener when the file has none.
 pub fn default_listener() -> ListenerSection {

@@ -293,3 +293,19 @@ fn tls_and_sasl_profiles_show_without_password() {
     assert_eq!(view.cluster[0].1["client-profile"], want);
     assert!(!view.cluster[0].1.to_string().contains("hunter2"));
 }
+
+#[test]
+fn serve_defaults_take_environment_overrides() {
+    let c = Config::serve_defaults(&Environment::new()).unwrap();
+    assert_eq!(c.clusters, ["local"]);
+    assert_eq!(c.consumers[0].1.servers, ["localhost:9092"]);
+    assert_eq!(c.httpservers[0].1.address, "127.0.0.1:8000");
+    let env = vars(&[
+        ("BURROW_CLUSTER_LOCAL_SERVERS", "kafka:9092"),
+        ("BURROW_CONSUMER_LOCAL_SERVERS", "kafka:9092"),
+        ("BURROW_CLUSTR_LOCAL_SERVERS", "typo:1"),
+    ]);
+    let c = Config::serve_defaults(&env).unwrap();
+    assert_eq!(c.cluster_modules[0].1.servers, ["kafka:9092"]);
+    assert_eq!(c.env.unknown, ["BURROW_CLUSTR_LOCAL_SERVERS"]);
+}
