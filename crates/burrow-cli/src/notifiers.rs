@@ -68,7 +68,10 @@ impl Extensions {
     ) -> Result<Arc<dyn Notifier>> {
         let class = config.class_name.as_str();
         let Some(factory) = self.classes.get(class) else {
-            bail!("notifier.{name}.class-name: unknown notifier class {class:?}");
+            bail!(
+                "notifier.{name}.class-name: unknown notifier class {class:?} (expected http, \
+                 email, null or a class the program added)"
+            );
         };
         factory(NotifierSection {
             name,

@@ -226,19 +226,22 @@ impl NotifierConfig {
             })
     }
 
-    /// The notifier of a built-in class (`None` for other classes), its templates, URLs, TLS
-    /// files and addresses checked now.
+    /// The notifier of a built-in class ([`NotifierConfig::is_built_in`]), its templates, URLs,
+    /// TLS files and addresses checked now; an error for other classes.
     pub fn build_built_in(
         &self,
         key: &str,
         templates: Option<Templates>,
-    ) -> Option<Result<Arc<dyn Notifier>, NotifyError>> {
+    ) -> Result<Arc<dyn Notifier>, NotifyError> {
         let required = |t: Option<Templates>| t.ok_or_else(|| template_open_required(key));
         match self.class_name.as_str() {
-            "null" => Some(Ok(Arc::new(NullNotifier::default()))),
-            "http" => Some(required(templates).and_then(|t| self.http(key, t))),
-            "email" => Some(required(templates).and_then(|t| self.email(key, t))),
-            _ => None,
+            "null" => Ok(Arc::new(NullNotifier::default())),
+            "http" => required(templates).and_then(|t| self.http(key, t)),
+            "email" => required(templates).and_then(|t| self.email(key, t)),
+            other => Err(NotifyError::Config {
+                key: format!("{key}.class-name"),
+                message: format!("{other:?} is not a built-in class"),
+            }),
         }
     }
 

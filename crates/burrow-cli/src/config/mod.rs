@@ -108,7 +108,7 @@ impl Config {
     /// consumer module, HTTP on `127.0.0.1:8000`, with the environment's overrides applied as to
     /// a file (`BURROW_CLUSTER_LOCAL_SERVERS=kafka:9092` points it elsewhere).
     pub fn serve_defaults(env: &Environment) -> Result<Self> {
-        Self::parse_with_env(SERVE_DEFAULTS, env).context("serve's defaults (no --config)")
+        Self::parse_with_env(&serve_defaults_text(), env).context("serve's defaults (no --config)")
     }
 
     /// Reads and checks a file, with overrides from the process environment.
@@ -341,8 +341,13 @@ impl Config {
     }
 }
 
+/// `serve`'s listener address when the file names none (Burrow picked a random port).
+const DEFAULT_ADDRESS: &str = "127.0.0.1:8000";
+
 /// `serve`'s configuration without a file.
-const SERVE_DEFAULTS: &str = r#"
+fn serve_defaults_text() -> String {
+    format!(
+        r#"
 [cluster.local]
 class-name = "kafka"
 servers = ["localhost:9092"]
@@ -353,13 +358,15 @@ cluster = "local"
 servers = ["localhost:9092"]
 
 [httpserver.default]
-address = "127.0.0.1:8000"
-"#;
+address = "{DEFAULT_ADDRESS}"
+"#
+    )
+}
 
 /// `serve`'s listener when the file has none.
 pub fn default_listener() -> ListenerSection {
     ListenerSection {
-        address: "127.0.0.1:8000".into(),
+        address: DEFAULT_ADDRESS.into(),
         ..ListenerSection::default()
     }
 }
