@@ -25,6 +25,7 @@ use crate::frame::{api_name, decode_response, encode_request, Stream, MAX_FRAME}
 use crate::handshake::{BrokerVersions, Setup};
 use crate::sasl;
 use crate::tls;
+use crate::tolerant::TolerantDecode;
 
 type Pending = Mutex<HashMap<i32, oneshot::Sender<Bytes>>>;
 
@@ -182,7 +183,10 @@ impl BrokerConnection {
         &self,
         req: &R,
         version: i16,
-    ) -> Result<R::Response> {
+    ) -> Result<R::Response>
+    where
+        R::Response: TolerantDecode,
+    {
         let api = api_name(R::KEY);
         if self.is_broken() {
             return Err(self.closed());

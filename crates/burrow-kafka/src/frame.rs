@@ -6,6 +6,8 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::tolerant::TolerantDecode;
+
 /// Largest response frame accepted (Kafka's own default `socket.request.max.bytes` is 100 MiB).
 pub(crate) const MAX_FRAME: usize = 256 * 1024 * 1024;
 
@@ -59,10 +61,15 @@ pub(crate) fn encode_request<R: Request>(
     Ok(buf.freeze())
 }
 
+/// Decodes a response frame's header and body; tagged fields the client does not expect are
+/// skipped (see [`TolerantDecode`]).
 pub(crate) fn decode_response<R: Request>(
     body: &mut Bytes,
     version: i16,
-) -> anyhow::Result<R::Response> {
+) -> anyhow::Result<R::Response>
+where
+    R::Response: TolerantDecode,
+{
     ResponseHeader::decode(body, R::Response::header_version(version))?;
-    R::Response::decode(body, version)
+    R::Response::decode_tolerant(body, version)
 }

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::{KafkaError, Result};
 use crate::frame::{api_name, decode_response, encode_request, Stream, MAX_FRAME};
+use crate::tolerant::TolerantDecode;
 
 /// Versions a broker announced per API key.
 #[derive(Debug, Clone, Default)]
@@ -68,11 +69,10 @@ impl Setup<'_> {
     }
 
     /// One request/response at an explicit version.
-    pub(crate) async fn request<R: Request>(
-        &mut self,
-        req: &R,
-        version: i16,
-    ) -> Result<R::Response> {
+    pub(crate) async fn request<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response>
+    where
+        R::Response: TolerantDecode,
+    {
         let api = api_name(R::KEY);
         let proto = |e: anyhow::Error, addr: &str| KafkaError::Protocol {
             broker: addr.to_string(),

@@ -35,6 +35,7 @@ pub mod offsets;
 mod records;
 mod sasl;
 pub mod tls;
+mod tolerant;
 
 pub use client::{
     BrokerInfo, CommittedOffset, FetchOptions, FetchResult, GroupDescription, IsolationLevel,
@@ -50,3 +51,4 @@ pub use kafka_protocol::ResponseError;
 pub use records::{
     decode_records, AbortedTxn, FetchedRecord, RawRecords, RecordRef, RecordsRead, RecordsSummary,
 };
+pub use tolerant::TolerantDecode;
