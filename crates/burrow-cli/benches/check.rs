@@ -114,7 +114,7 @@ async fn run(name: &str, addr: &str) {
         let batch: Vec<_> = (0..PARTITIONS)
             .map(|p| commit(&sparse, &topic, p, c + 1, now_ms()))
             .collect();
-        for chunk in batch.chunks(if name == "tansu" { 1 } else { 1000 }) {
+        for chunk in batch.chunks(if name.starts_with("tansu") { 1 } else { 1000 }) {
             kafka
                 .client
                 .produce(&offsets_topic, sparse_op, chunk, Compression::None)
@@ -124,7 +124,7 @@ async fn run(name: &str, addr: &str) {
     }
     // Noise: other groups' commits in the same offsets partition (batches of 1,000).
     let t = now_ms();
-    let (noise, per_batch) = if name == "tansu" {
+    let (noise, per_batch) = if name.starts_with("tansu") {
         (NOISE / 10, 1)
     } else {
         (NOISE, 1000)

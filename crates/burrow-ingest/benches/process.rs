@@ -8,6 +8,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -123,6 +124,7 @@ fn bench(c: &mut Criterion) {
         start_latest: false,
         backfill_earliest: false,
         resume: Default::default(),
+        position_check: Duration::from_secs(10),
         filter: GroupFilter::default(),
     };
     let metrics = IngestMetrics::unregistered();

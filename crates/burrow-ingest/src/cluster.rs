@@ -45,6 +45,7 @@ const EARLY_REFRESH_MIN_GAP: Duration = Duration::from_secs(1);
 /// A running cluster module.
 pub struct ClusterHandle {
     name: String,
+    offset_refresh: Duration,
     early: Arc<Notify>,
     ready: watch::Receiver<bool>,
     task: JoinHandle<()>,
@@ -54,6 +55,11 @@ impl ClusterHandle {
     /// The cluster's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// How often the cluster's end offsets are read (`offset-refresh`).
+    pub fn offset_refresh(&self) -> Duration {
+        self.offset_refresh
     }
 
     /// Asks for a metadata refresh and an offset round soon (a commit named a topic or partition
@@ -101,9 +107,11 @@ pub fn start(
     let early = Arc::new(Notify::new());
     let (ready_tx, ready) = watch::channel(false);
     let name = settings.name.clone();
+    let offset_refresh = settings.offset_refresh;
     let task = tokio::spawn(run(settings, storage, metrics, early.clone(), ready_tx));
     ClusterHandle {
         name,
+        offset_refresh,
         early,
         ready,
         task,

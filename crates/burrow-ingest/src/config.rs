@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -210,6 +211,7 @@ impl ConsumerSection {
         client: ClientConfig,
         filter: GroupFilter,
         resume: BTreeMap<i32, i64>,
+        position_check: Duration,
     ) -> ConsumerSettings {
         ConsumerSettings {
             name: name.to_string(),
@@ -221,6 +223,7 @@ impl ConsumerSection {
             backfill_earliest: self.backfill_earliest,
             resume,
             filter,
+            position_check,
         }
     }
 }

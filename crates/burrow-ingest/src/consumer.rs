@@ -47,6 +47,10 @@ pub struct ConsumerSettings {
     /// before); an offset the log no longer holds (retention, a recreated topic) is read from the
     /// log start instead. Other partitions start as configured.
     pub resume: BTreeMap<i32, i64>,
+    /// How often a partition whose read position is past the end the broker reports is checked
+    /// against the log (the cluster's `offset-refresh`): a log that went backwards (a replaced
+    /// broker, a recreated topic, an unclean leader election) is read again from its start.
+    pub position_check: Duration,
 }
 
 /// How far a consumer module has stored its offsets topic ([`ConsumerHandle::positions`]).
@@ -223,6 +227,20 @@ impl Processor {
         records: &RawRecords,
         below: Option<i64>,
     ) -> u64 {
+        self.process_rebased(now_ms, partition, records, below, 0)
+    }
+
+    /// [`Self::process`] for a partition whose log went backwards and is read again: each
+    /// record's storage order is its offset plus `order_base`, so that commits written after
+    /// the log's return are newer than those stored before it.
+    pub fn process_rebased(
+        &self,
+        now_ms: i64,
+        partition: i32,
+        records: &RawRecords,
+        below: Option<i64>,
+        order_base: i64,
+    ) -> u64 {
         let (mut n, mut last) = (0u64, None);
         // Consecutive commits of one group (one commit request) share one lock of the group.
         let mut writer = self.storage.commit_writer(&self.cluster).ok();
@@ -230,7 +248,7 @@ impl Processor {
             if below.is_some_and(|b| rec.offset >= b) {
                 return;
             }
-            self.record(now_ms, partition, &rec, &mut writer);
+            self.record(now_ms, partition, &rec, order_base, &mut writer);
             n += 1;
             last = Some(rec.offset);
         });
@@ -254,7 +272,7 @@ impl Processor {
                 topic: &self.offsets_topic,
                 partition,
                 offset: last + 1,
-                order: last,
+                order: last + order_base,
                 timestamp: now_ms,
             },
         );
@@ -291,9 +309,11 @@ impl Processor {
         now_ms: i64,
         partition: i32,
         rec: &RecordRef<'_>,
+        order_base: i64,
         writer: &mut Option<CommitWriter<'_>>,
     ) {
-        let change = match map_record(&self.cluster, rec.key, rec.value, rec.offset) {
+        let order = rec.offset + order_base;
+        let change = match map_record(&self.cluster, rec.key, rec.value, order) {
             Ok(change) => change,
             Err(skip) => return self.skipped(skip, partition, rec.offset),
         };
@@ -493,6 +513,14 @@ async fn run(
         processor,
         fetch_errors,
         read_positions,
+        position_check: settings.position_check,
+        resets_backwards: metrics
+            .position_resets
+            .with_label_values(&[&settings.name, "log_went_backwards"]),
+        resets_out_of_range: metrics
+            .position_resets
+            .with_label_values(&[&settings.name, "offset_out_of_range"]),
+        consumer: settings.name.clone(),
     };
     let mut live = Vec::new();
     let mut backfills = Vec::new();
@@ -508,8 +536,12 @@ async fn run(
                 warn!(consumer = %settings.name, partition = p, saved = at, start, end, "the saved position is not in the log (retention, or a recreated topic); reading the partition from its start");
                 start
             };
+            let mut position = Position::new(p, from, end, None, Some(backlog.clone()));
+            // Past the end, the log went backwards: what is read again must order after the
+            // commits the saved state holds.
+            position.order_base = (at - from).max(0);
             resumed += 1;
-            live.push(Position::new(p, from, end, None, Some(backlog.clone())));
+            live.push(position);
         } else if settings.start_latest {
             if backfill && start < end {
                 // Burrow skips a partition holding a single record here; this reads it.
@@ -573,6 +605,11 @@ struct Position {
     stop_at: Option<i64>,
     /// Released once the backlog is read.
     backlog: Option<Arc<Backlog>>,
+    /// Added to record offsets for their storage order: 0 until the log goes backwards, then
+    /// enough that what is read again orders after everything read before.
+    order_base: i64,
+    /// When the position was last checked against the log.
+    checked: Option<tokio::time::Instant>,
 }
 
 impl Position {
@@ -589,6 +626,8 @@ impl Position {
             backlog_end,
             stop_at,
             backlog,
+            order_base: 0,
+            checked: None,
         };
         if let Some(b) = p.check_backlog(None) {
             b.done_one();
@@ -608,6 +647,30 @@ impl Position {
     fn finished(&self) -> bool {
         self.stop_at.is_some_and(|s| self.offset >= s)
     }
+
+    /// Reads the partition again from `start`, its log having gone backwards from the
+    /// position; storage orders stay increasing across the return.
+    fn rewind(&mut self, start: i64) {
+        self.order_base += (self.offset - start).max(0);
+        self.offset = start;
+        if let Some(stop) = self.stop_at.as_mut() {
+            *stop = (*stop).min(start);
+        }
+    }
+
+    /// Whether the broker's answer puts the position outside the log: past its high watermark
+    /// or before its start. Some brokers under-report the high watermark (tansu after a
+    /// multi-record batch), so this only says the position is worth checking, at most once per
+    /// `every`.
+    fn suspect(&mut self, log_start: i64, high_watermark: i64, every: Duration) -> bool {
+        let outside = (high_watermark >= 0 && self.offset > high_watermark)
+            || (log_start >= 0 && self.offset < log_start);
+        if !outside || self.checked.is_some_and(|t| t.elapsed() < every) {
+            return false;
+        }
+        self.checked = Some(tokio::time::Instant::now());
+        true
+    }
 }
 
 #[derive(Clone)]
@@ -617,6 +680,10 @@ struct Reader {
     processor: Arc<Processor>,
     fetch_errors: IntCounter,
     read_positions: ReadPositions,
+    position_check: Duration,
+    resets_backwards: IntCounter,
+    resets_out_of_range: IntCounter,
+    consumer: String,
 }
 
 /// A partition's fetched records, to be decoded and stored.
@@ -627,6 +694,8 @@ struct Part {
     below: Option<i64>,
     /// The offset after these records: the partition's stored position once they are processed.
     next: i64,
+    /// Added to each record's offset for its storage order ([`Position::order_base`]).
+    order_base: i64,
 }
 
 /// Work for a processing thread: a partition's records, and/or the backlog to release once
@@ -661,7 +730,13 @@ impl Workers {
             handles.push(tokio::task::spawn_blocking(move || {
                 while let Some(w) = rx.blocking_recv() {
                     if let Some(p) = &w.part {
-                        processor.process(w.now, p.partition, &p.records, p.below);
+                        processor.process_rebased(
+                            w.now,
+                            p.partition,
+                            &p.records,
+                            p.below,
+                            p.order_base,
+                        );
                         let mut progress = positions.lock().unwrap_or_else(|e| e.into_inner());
                         match p.below {
                             None => progress.live.insert(p.partition, p.next),
@@ -741,6 +816,7 @@ impl Reader {
                 requests.spawn(async move { client.fetch_many_raw(&topic, &chunk, opts).await });
             }
             let (mut got, mut refresh, mut failed) = (false, false, None);
+            let mut suspects = Vec::new();
             let mut fetched = 0usize;
             while let Some(joined) = requests.join_next().await {
                 let Ok(results) = joined else { continue };
@@ -764,6 +840,7 @@ impl Reader {
                                     records: r.records,
                                     below: pos.stop_at,
                                     next: next.unwrap_or(pos.offset),
+                                    order_base: pos.order_base,
                                 });
                             }
                             let release = match next {
@@ -773,7 +850,10 @@ impl Reader {
                                 }
                                 _ => {
                                     // Nothing complete here: the end of the log (or, read committed,
-                                    // an open transaction).
+                                    // an open transaction), or a position the log no longer reaches.
+                                    if pos.suspect(r.log_start_offset, hwm, self.position_check) {
+                                        suspects.push(partition);
+                                    }
                                     let stable = if stable_lso >= 0 { stable_lso } else { hwm };
                                     let mut release = None;
                                     if stable >= 0 {
@@ -804,21 +884,12 @@ impl Reader {
                         Err(e) => {
                             self.fetch_errors.inc();
                             if is_out_of_range(&e) {
-                                // Retention removed what was to be read: go on from the log start.
-                                let earliest = self
-                                    .client
-                                    .list_offsets(
-                                        &[(self.topic.clone(), partition)],
-                                        OffsetSpec::Earliest,
-                                        IsolationLevel::ReadCommitted,
-                                    )
-                                    .await
-                                    .into_iter()
-                                    .next()
-                                    .and_then(|o| o.result.ok());
-                                if let Some(start) = earliest {
-                                    warn!(topic = %self.topic, partition, offset = pos.offset, start, "offset out of range; going on from the log start");
-                                    pos.offset = start;
+                                // Retention removed what was to be read, or the log went
+                                // backwards: go on from the log start.
+                                if let Some((start, end)) = self.log_bounds(partition).await {
+                                    warn!(consumer = %self.consumer, topic = %self.topic, partition, position = pos.offset, log_start = start, log_end = end, "the broker answered OFFSET_OUT_OF_RANGE; reading the partition from its log start");
+                                    self.resets_out_of_range.inc();
+                                    pos.rewind(start);
                                     continue;
                                 }
                             }
@@ -827,6 +898,9 @@ impl Reader {
                         }
                     }
                 }
+            }
+            if !suspects.is_empty() {
+                self.check_positions(&mut positions, &suspects).await;
             }
             catching_up = fetched >= CATCHING_UP_BYTES;
             match failed {
@@ -856,6 +930,83 @@ impl Reader {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Fetches at most this many times to find where a suspect partition's log really ends.
+const END_PROBES: usize = 8;
+
+impl Reader {
+    /// The partition's log start and end (high watermark), from the broker.
+    async fn log_bounds(&self, partition: i32) -> Option<(i64, i64)> {
+        let tp = [(self.topic.clone(), partition)];
+        let isolation = IsolationLevel::ReadUncommitted;
+        let (start, end) = tokio::join!(
+            self.client
+                .list_offsets(&tp, OffsetSpec::Earliest, isolation),
+            self.client.list_offsets(&tp, OffsetSpec::Latest, isolation)
+        );
+        let first = |v: Vec<burrow_kafka::PartitionOffset>| v.into_iter().next()?.result.ok();
+        Some((first(start)?, first(end)?))
+    }
+
+    /// Where the partition's log really ends, read from `from` on: some brokers under-report
+    /// the high watermark, so the end is where a fetch finds nothing more (or, after a few
+    /// fetches, the furthest one got). `None` when the broker could not be asked.
+    async fn real_end(&self, partition: i32, from: i64, position: i64) -> Option<i64> {
+        let opts = FetchOptions {
+            isolation: IsolationLevel::ReadUncommitted,
+            max_bytes: FETCH_PARTITION_BYTES,
+            max_wait: Duration::from_millis(0),
+            ..FetchOptions::default()
+        };
+        let mut end = from;
+        for _ in 0..END_PROBES {
+            let (_, result) = self
+                .client
+                .fetch_many_raw(&self.topic, &[(partition, end)], opts)
+                .await
+                .into_iter()
+                .next()?;
+            match result.ok()?.records.next_offset() {
+                Some(next) if next > end => end = next,
+                _ => break,
+            }
+            if end >= position {
+                break;
+            }
+        }
+        Some(end)
+    }
+
+    /// Checks positions the broker's answers put outside the log: a partition whose log
+    /// really ends before the position went backwards (a replaced broker, a recreated topic,
+    /// an unclean leader election) and is read again from its log start.
+    async fn check_positions(&self, positions: &mut [Position], suspects: &[i32]) {
+        for &partition in suspects {
+            let Some(pos) = positions.iter_mut().find(|p| p.partition == partition) else {
+                continue;
+            };
+            let Some((start, reported_end)) = self.log_bounds(partition).await else {
+                continue;
+            };
+            if pos.offset < start {
+                // The next fetch gets OFFSET_OUT_OF_RANGE, handled there.
+                continue;
+            }
+            let Some(end) = self
+                .real_end(partition, reported_end.max(start), pos.offset)
+                .await
+            else {
+                continue;
+            };
+            if end >= pos.offset {
+                continue;
+            }
+            warn!(consumer = %self.consumer, topic = %self.topic, partition, position = pos.offset, log_start = start, log_end = end, "the read position is past the end of the log: the log went backwards (a replaced broker, a recreated topic or an unclean leader election); reading the partition again from its log start");
+            self.resets_backwards.inc();
+            pos.rewind(start);
         }
     }
 }

