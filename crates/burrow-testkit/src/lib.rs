@@ -1,5 +1,6 @@
 //! Test support shared by the workspace's integration tests (a dev-dependency only, never
-//! published): the test services `scripts/test-services.sh` announces in the environment, and a
+//! published): the test services `scripts/test-services.sh` announces in the environment,
+//! brokers of a test's own (killed, restarted empty), a fault-injecting TCP proxy, and a
 //! throwaway PKI for TLS tests.
 //!
 //! Everything here panics on failure: it runs inside tests, where a panic is the failure report.
@@ -7,6 +8,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+mod broker;
+mod proxy;
+
+pub use broker::{BrokerKind, OwnBroker};
+pub use proxy::{Fault, FaultProxy, ProxyStats, EXEMPT_CLIENT_ID};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
@@ -33,6 +40,15 @@ pub fn brokers() -> Vec<(&'static str, String)> {
     .into_iter()
     .filter_map(|(name, var)| service(var).map(|a| (name, a)))
     .collect()
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; bind it soon).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A certificate authority, a server certificate it issued, and an unrelated second CA, written
