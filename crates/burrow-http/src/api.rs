@@ -25,9 +25,16 @@ pub struct ConfigView {
     pub notifier: Vec<(String, serde_json::Value)>,
 }
 
-/// Readiness: `/burrow/admin/ready` answers `READY` once this is set.
+/// Readiness: `/burrow/admin/ready` answers `READY` once set, `STARTING` before, and
+/// `UNAVAILABLE: <reason>` (503) while [`Readiness::set_unavailable`] holds a reason.
 #[derive(Debug, Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
+pub struct Readiness(Arc<ReadinessState>);
+
+#[derive(Debug, Default)]
+struct ReadinessState {
+    ready: AtomicBool,
+    unavailable: std::sync::RwLock<Option<String>>,
+}
 
 impl Readiness {
     /// Not ready.
@@ -36,11 +43,28 @@ impl Readiness {
     }
     /// Marks the process ready (or not).
     pub fn set(&self, ready: bool) {
-        self.0.store(ready, Ordering::Release);
+        self.0.ready.store(ready, Ordering::Release);
     }
-    /// True once ready.
+    /// True once ready (and not unavailable).
     pub fn is_ready(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+        self.0.ready.load(Ordering::Acquire) && self.unavailable().is_none()
+    }
+    /// Says why a ready process cannot serve the truth now (every cluster unreachable), or
+    /// clears it with `None`.
+    pub fn set_unavailable(&self, reason: Option<String>) {
+        *self
+            .0
+            .unavailable
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = reason;
+    }
+    /// Why the process is unavailable, when it is.
+    pub fn unavailable(&self) -> Option<String> {
+        self.0
+            .unavailable
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -240,13 +240,14 @@ impl Api {
         let inner = &self.inner;
         match route {
             Route::Admin => self.text(StatusCode::OK, "GOOD"),
-            Route::Ready => {
-                if inner.readiness.is_ready() {
-                    self.text(StatusCode::OK, "READY")
-                } else {
-                    self.text(StatusCode::SERVICE_UNAVAILABLE, "STARTING")
-                }
-            }
+            Route::Ready => match inner.readiness.unavailable() {
+                Some(reason) => self.text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("UNAVAILABLE: {reason}"),
+                ),
+                None if inner.readiness.is_ready() => self.text(StatusCode::OK, "READY"),
+                None => self.text(StatusCode::SERVICE_UNAVAILABLE, "STARTING"),
+            },
             Route::Metrics => match &inner.metrics {
                 Some(m) => {
                     let mut resp = Response::new(Full::new(m.scrape()));
@@ -448,7 +449,7 @@ impl Api {
         resp
     }
 
-    fn text(&self, code: StatusCode, body: &'static str) -> HttpResponse {
+    fn text(&self, code: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
         let mut resp = plain(code, body, None);
         self.cors(&mut resp);
         resp

@@ -15,6 +15,8 @@ use burrow_storage::Storage;
 
 use burrow_core::now_ms;
 
+use crate::health::Health;
+use crate::throttle::Throttle;
 use crate::IngestMetrics;
 
 /// Settings of one cluster module.
@@ -46,6 +48,7 @@ const EARLY_REFRESH_MIN_GAP: Duration = Duration::from_secs(1);
 pub struct ClusterHandle {
     name: String,
     offset_refresh: Duration,
+    health: Health,
     early: Arc<Notify>,
     ready: watch::Receiver<bool>,
     task: JoinHandle<()>,
@@ -55,6 +58,11 @@ impl ClusterHandle {
     /// The cluster's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// When the cluster last answered and last failed.
+    pub fn health(&self) -> Health {
+        self.health.clone()
     }
 
     /// How often the cluster's end offsets are read (`offset-refresh`).
@@ -108,10 +116,19 @@ pub fn start(
     let (ready_tx, ready) = watch::channel(false);
     let name = settings.name.clone();
     let offset_refresh = settings.offset_refresh;
-    let task = tokio::spawn(run(settings, storage, metrics, early.clone(), ready_tx));
+    let health = Health::new(now_ms());
+    let task = tokio::spawn(run(
+        settings,
+        storage,
+        metrics,
+        early.clone(),
+        ready_tx,
+        health.clone(),
+    ));
     ClusterHandle {
         name,
         offset_refresh,
+        health,
         early,
         ready,
         task,
@@ -133,12 +150,14 @@ async fn run(
     metrics: IngestMetrics,
     early: Arc<Notify>,
     ready: watch::Sender<bool>,
+    health: Health,
 ) {
     let client = crate::connect::connect_retrying(
         "cluster",
         &settings.name,
         &settings.servers,
         &settings.client,
+        Some(&health),
     )
     .await;
     // Side tasks live as long as this future: aborting the module aborts them.
@@ -166,6 +185,9 @@ async fn run(
         storage,
         metrics,
         settings,
+        health,
+        round_failures: Throttle::new(Duration::from_secs(60)),
+        metadata_failures: Throttle::new(Duration::from_secs(60)),
     };
     let reaper_ok = module.settings.client.kafka_version.at_least(0, 11, 0);
     if module.settings.groups_reaper_refresh.is_some() && !reaper_ok {
@@ -215,6 +237,9 @@ struct Module {
     refresh_metadata: bool,
     /// True once metadata was read (the first round after it has stored what it could).
     loaded: bool,
+    health: Health,
+    round_failures: Throttle,
+    metadata_failures: Throttle,
 }
 
 impl Module {
@@ -236,6 +261,7 @@ impl Module {
         let now = now_ms();
         let mut stored = 0;
         let mut errors = 0u64;
+        let mut first_error = None;
         for r in results {
             match r.result {
                 Ok(offset) => {
@@ -268,6 +294,7 @@ impl Module {
                         self.refresh_metadata = true;
                     }
                     debug!(cluster, topic = %r.topic, partition = r.partition, error = %e, "no end offset this round");
+                    first_error.get_or_insert(e);
                 }
             }
         }
@@ -276,16 +303,37 @@ impl Module {
                 .offset_refresh_errors
                 .with_label_values(&[cluster])
                 .inc_by(errors);
-            warn!(
-                cluster,
-                errors, stored, "some end offsets could not be read; metadata will be refreshed"
-            );
+            // The error names the API, the broker and the cause.
+            if let Some(suppressed) = self.round_failures.allow() {
+                let error = first_error
+                    .as_ref()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                warn!(
+                    cluster,
+                    errors,
+                    stored,
+                    %error,
+                    suppressed,
+                    "some end offsets could not be read; metadata will be refreshed"
+                );
+            }
         }
+        let result = if stored > 0 { "ok" } else { "failed" };
         if stored > 0 {
             self.metrics
                 .last_offset_refresh
                 .with_label_values(&[cluster])
                 .set(now as f64 / 1000.0);
+            self.health.offsets_ok(now);
+        } else if let Some(e) = first_error {
+            self.health.failed(now, format!("end offsets: {e}"));
+        }
+        if stored > 0 || errors > 0 {
+            self.metrics
+                .offset_rounds
+                .with_label_values(&[cluster, result])
+                .inc();
         }
         stored
     }
@@ -296,10 +344,14 @@ impl Module {
         let md = match self.client.refresh_metadata().await {
             Ok(md) => md,
             Err(e) => {
-                warn!(cluster, error = %e, "metadata refresh failed; keeping the previous topics");
+                if let Some(suppressed) = self.metadata_failures.allow() {
+                    warn!(cluster, error = %e, suppressed, "metadata refresh failed; keeping the previous topics");
+                }
+                self.health.failed(now_ms(), format!("metadata: {e}"));
                 return;
             }
         };
+        self.health.metadata_ok(now_ms());
         self.metrics
             .metadata_refreshes
             .with_label_values(&[cluster])

@@ -461,6 +461,7 @@ async fn run(
         &settings.name,
         &settings.servers,
         &settings.client,
+        None,
     )
     .await;
     let topic = settings.offsets_topic.clone();
@@ -520,6 +521,7 @@ async fn run(
         resets_out_of_range: metrics
             .position_resets
             .with_label_values(&[&settings.name, "offset_out_of_range"]),
+        fetch_rounds: metrics.fetch_rounds.clone(),
         consumer: settings.name.clone(),
     };
     let mut live = Vec::new();
@@ -683,6 +685,7 @@ struct Reader {
     position_check: Duration,
     resets_backwards: IntCounter,
     resets_out_of_range: IntCounter,
+    fetch_rounds: prometheus::IntCounterVec,
     consumer: String,
 }
 
@@ -903,6 +906,10 @@ impl Reader {
                 self.check_positions(&mut positions, &suspects).await;
             }
             catching_up = fetched >= CATCHING_UP_BYTES;
+            let result = if failed.is_some() { "failed" } else { "ok" };
+            self.fetch_rounds
+                .with_label_values(&[&self.consumer, result])
+                .inc();
             match failed {
                 Some(e) => {
                     failures += 1;

@@ -11,6 +11,7 @@
 //! - [`mapping`]: the one mapping from an offsets-topic record to storage, used by both.
 //! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
 //! - [`config`]: the `[cluster.*]` and `[consumer.*]` sections and their conversion to settings.
+//! - [`health`]: when each cluster last answered and last failed (readiness, `burrow_cluster_up`).
 //! - [`time_lag`]: lag in seconds, from the timestamps of the records groups stand before (run by
 //!   the cluster module when its `lag-seconds` is on).
 //!
@@ -23,6 +24,7 @@ pub mod config;
 mod connect;
 pub mod consumer;
 mod error;
+pub mod health;
 pub mod mapping;
 mod metrics;
 mod throttle;

@@ -31,6 +31,17 @@ pub struct IngestMetrics {
     /// `burrow_cluster_offset_refresh_errors_total{cluster}`: partitions whose end offset could
     /// not be read in a round.
     pub offset_refresh_errors: IntCounterVec,
+    /// `burrow_cluster_offset_rounds_total{cluster,result}`: end-offset rounds that stored
+    /// offsets (`ok`) or none because every read failed (`failed`).
+    pub offset_rounds: IntCounterVec,
+    /// `burrow_cluster_up{cluster}`: 1 while the cluster answered more recently than it failed.
+    pub cluster_up: IntGaugeVec,
+    /// `burrow_cluster_metadata_age_seconds{cluster}`: seconds since the last successful
+    /// metadata refresh (since the start when none).
+    pub metadata_age: GaugeVec,
+    /// `burrow_consumer_fetch_rounds_total{consumer,result}`: rounds of fetches of the offsets
+    /// topic, `ok` or `failed`.
+    pub fetch_rounds: IntCounterVec,
     /// `burrow_cluster_metadata_refresh_total{cluster}`: metadata refreshes.
     pub metadata_refreshes: IntCounterVec,
     /// `burrow_cluster_groups_reaped_total{cluster}`: groups removed by the groups reaper.
@@ -66,6 +77,22 @@ impl IngestMetrics {
             &["cluster"],
         )?;
         registry.register(Box::new(last_offset_refresh.clone()))?;
+        let cluster_up = IntGaugeVec::new(
+            Opts::new(
+                "burrow_cluster_up",
+                "1 while the cluster answered more recently than it failed (metadata, end offsets)",
+            ),
+            &["cluster"],
+        )?;
+        registry.register(Box::new(cluster_up.clone()))?;
+        let metadata_age = GaugeVec::new(
+            Opts::new(
+                "burrow_cluster_metadata_age_seconds",
+                "Seconds since the cluster module's last successful metadata refresh",
+            ),
+            &["cluster"],
+        )?;
+        registry.register(Box::new(metadata_age.clone()))?;
         Ok(IngestMetrics {
             records_read: counter(
                 registry,
@@ -110,6 +137,20 @@ impl IngestMetrics {
                 "burrow_cluster_offset_refresh_errors_total",
                 "Partitions whose end offset could not be read in a round",
                 &["cluster"],
+            )?,
+            offset_rounds: counter(
+                registry,
+                "burrow_cluster_offset_rounds_total",
+                "End-offset rounds of the cluster module, by result",
+                &["cluster", "result"],
+            )?,
+            cluster_up,
+            metadata_age,
+            fetch_rounds: counter(
+                registry,
+                "burrow_consumer_fetch_rounds_total",
+                "Rounds of fetches of the offsets topic, by result",
+                &["consumer", "result"],
             )?,
             metadata_refreshes: counter(
                 registry,

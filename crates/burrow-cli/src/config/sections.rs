@@ -24,6 +24,9 @@ pub struct General {
     pub state_file: String,
     /// burrow-rs: time between two saves of the state file (it is also saved at shutdown).
     pub state_interval: Seconds<1, MAX_SECONDS>,
+    /// burrow-rs: `/burrow/admin/ready` stops answering `READY` once every cluster has been
+    /// unreachable for longer than this (0: never).
+    pub unreachable_limit: Seconds<0, MAX_SECONDS>,
 }
 
 impl Default for General {
@@ -35,6 +38,7 @@ impl Default for General {
             env_var_prefix: "burrow".into(),
             state_file: String::new(),
             state_interval: Seconds::new(300),
+            unreachable_limit: Seconds::new(300),
         }
     }
 }

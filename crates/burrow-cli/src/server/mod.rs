@@ -146,7 +146,19 @@ impl Server {
         tasks::spawn_listeners(&mut tasks, self.listeners, &self.api, &token);
         let (ready_tx, ready_rx) = watch::channel(false);
         let flags = ingest.ready_flags();
-        tasks::spawn_readiness(&mut tasks, flags, self.readiness, ready_tx, &background);
+        let watch = tasks::HealthWatch {
+            clusters: ingest.cluster_health(),
+            limit: config.general.unreachable_limit.get(),
+            metrics: self.metrics.ingest.clone(),
+        };
+        tasks::spawn_readiness(
+            &mut tasks,
+            flags,
+            self.readiness,
+            watch,
+            ready_tx,
+            &background,
+        );
         tasks::spawn_metrics_refresh(&mut tasks, &self.metrics.exporter, config, &background);
         tasks::spawn_expiry_sweep(&mut tasks, &self.core, &background);
         let notifiers = modules::start_notifiers(

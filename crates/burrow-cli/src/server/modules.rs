@@ -139,6 +139,14 @@ impl Ingest {
             .collect()
     }
 
+    /// Each cluster module's name and health.
+    pub(crate) fn cluster_health(&self) -> Vec<(String, burrow_ingest::health::Health)> {
+        self.clusters
+            .iter()
+            .map(|c| (c.name().to_string(), c.health()))
+            .collect()
+    }
+
     /// How far each Kafka consumer has stored its offsets topic, over the saved positions it
     /// resumed from.
     pub(crate) fn positions(&self) -> (Vec<Positions>, Readers) {

@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 
 use burrow_http::{Api, MetricsExporter, Readiness};
 use burrow_ingest::consumer::Positions;
+use burrow_ingest::health::Health;
 use burrow_notify::{IncidentsReader, SavedIncidents};
 use burrow_storage::Storage;
 
@@ -133,31 +134,89 @@ pub(crate) fn spawn_listeners(
     }
 }
 
+/// The clusters' health as readiness sees it, and where it is exported.
+pub(crate) struct HealthWatch {
+    pub clusters: Vec<(String, Health)>,
+    /// Every cluster unreachable for longer than this makes the server unavailable (0: never).
+    pub limit: Duration,
+    pub metrics: burrow_ingest::IngestMetrics,
+}
+
+impl HealthWatch {
+    /// Exports each cluster's gauges; the reason the server is unavailable, if every cluster
+    /// has been unreachable for longer than the limit.
+    fn check(&self, now_ms: i64) -> Option<String> {
+        let mut unreachable = Vec::new();
+        let mut all_unreachable = !self.clusters.is_empty();
+        for (name, health) in &self.clusters {
+            let h = health.snapshot();
+            let up = self.metrics.cluster_up.with_label_values(&[name]);
+            up.set(i64::from(h.up()));
+            self.metrics
+                .metadata_age
+                .with_label_values(&[name])
+                .set(h.metadata_age_seconds(now_ms));
+            match h.unreachable_for_ms(now_ms) {
+                Some(ms) if !self.limit.is_zero() && ms > self.limit.as_millis() as i64 => {
+                    let cause = h.last_failure.map(|(_, c)| c).unwrap_or_default();
+                    unreachable.push(format!("{name}: no answer for {} s ({cause})", ms / 1000));
+                }
+                _ => all_unreachable = false,
+            }
+        }
+        if !all_unreachable {
+            return None;
+        }
+        Some(format!(
+            "every cluster has been unreachable for longer than {} s: {}",
+            self.limit.as_secs(),
+            unreachable.join("; ")
+        ))
+    }
+}
+
 /// Marks the server ready once every consumer module has read its backlog, and says so to the
-/// notifiers.
+/// notifiers. Then, every second, exports the clusters' health and makes the server unavailable
+/// (with the reason) while every cluster is unreachable for longer than the limit.
 pub(crate) fn spawn_readiness(
     tasks: &mut JoinSet<Ended>,
     mut flags: Vec<watch::Receiver<bool>>,
     readiness: Readiness,
+    health: HealthWatch,
     ready_tx: watch::Sender<bool>,
     token: &CancellationToken,
 ) {
     let token = token.clone();
     let work = async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let all_ready = async {
             for f in &mut flags {
                 let _ = f.wait_for(|r| *r).await;
             }
         };
-        tokio::select! {
-            () = token.cancelled() => return Ok(()),
-            () = all_ready => {}
+        tokio::pin!(all_ready);
+        let mut ready = false;
+        loop {
+            tokio::select! {
+                () = token.cancelled() => return Ok(()),
+                () = &mut all_ready, if !ready => {
+                    ready = true;
+                    readiness.set(true);
+                    let _ = ready_tx.send(true);
+                    info!("ready: every consumer module has read the backlog of its offsets topic");
+                }
+                _ = tick.tick() => {
+                    let reason = health.check(burrow_core::now_ms());
+                    match (&reason, readiness.unavailable()) {
+                        (Some(r), None) => warn!(reason = %r, "not ready: the clusters cannot be reached"),
+                        (None, Some(_)) => info!("a cluster answers again; ready as before"),
+                        _ => {}
+                    }
+                    readiness.set_unavailable(reason);
+                }
+            }
         }
-        readiness.set(true);
-        let _ = ready_tx.send(true);
-        info!("ready: every consumer module has read the backlog of its offsets topic");
-        token.cancelled().await;
-        Ok(())
     };
     tasks.spawn(named("readiness".into(), work));
 }
