@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use crate::logging::{init_logging, LogFormat};
 use crate::notifiers::Extensions;
@@ -35,6 +35,21 @@ pub struct Args {
 
 /// Exit code of a configuration or start failure (Burrow's).
 const EXIT_FAILED: u8 = 1;
+
+/// Raises the open-file limit to its hard limit: every Kafka connection, HTTP connection and
+/// notifier request holds a descriptor, and a low soft limit (1,024 is common) lets a burst of
+/// idle HTTP clients starve the rest.
+fn raise_file_limit() {
+    let before = rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft);
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(now) => {
+            if before.as_ref().is_ok_and(|b| *b != now) {
+                info!(from = ?before.ok(), to = now, "raised the open-file limit to its hard limit");
+            }
+        }
+        Err(e) => warn!(error = %e, "could not raise the open-file limit; keeping it"),
+    }
+}
 
 /// Runs the server until SIGINT, SIGTERM or SIGQUIT.
 pub fn run(args: &Args, extensions: &Extensions) -> Result<ExitCode> {
@@ -80,6 +95,7 @@ pub fn run(args: &Args, extensions: &Extensions) -> Result<ExitCode> {
     for var in &unknown {
         warn!(variable = %var, "{UNKNOWN_VARIABLE}");
     }
+    raise_file_limit();
     let options = ServerOptions {
         log_level: Some(level as Arc<dyn burrow_http::LogLevelControl>),
     };

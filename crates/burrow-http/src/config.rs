@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
-use burrow_core::config::{check_host_port, ConfigError, Seconds};
+use burrow_core::config::{check_host_port, Bounded, ConfigError, Seconds};
 
+use crate::server::DEFAULT_MAX_CONNECTIONS;
 use crate::ServeOptions;
 
 /// `[httpserver.X]`.
@@ -23,6 +24,9 @@ pub struct ListenerSection {
     pub timeout: Seconds<1, 86_400>,
     /// `[tls.Y]` profile with certfile and keyfile; empty = plain HTTP.
     pub tls: String,
+    /// burrow-rs: open connections served at once; more are answered 503 and closed, not
+    /// queued (default 1024).
+    pub max_connections: Bounded<1, 1_000_000>,
 }
 
 impl Default for ListenerSection {
@@ -31,6 +35,7 @@ impl Default for ListenerSection {
             address: String::new(),
             timeout: Seconds::new(300),
             tls: String::new(),
+            max_connections: Bounded::new(DEFAULT_MAX_CONNECTIONS as i64),
         }
     }
 }
@@ -82,6 +87,7 @@ impl ListenerSection {
         ServeOptions {
             tls,
             timeout: self.timeout.get(),
+            max_connections: self.max_connections.get() as usize,
         }
     }
 }

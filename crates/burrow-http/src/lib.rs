@@ -37,7 +37,7 @@ pub use config::{overlapping, tls_acceptor, ListenerSection};
 pub use error::HttpError;
 pub use log_level::{FixedLogLevel, LogLevel, LogLevelControl};
 pub use metrics::{render_consumer_metrics, LagSeconds, MetricsExporter};
-pub use server::{serve, ServeOptions};
+pub use server::{serve, ServeOptions, DEFAULT_MAX_CONNECTIONS};
 
 /// The evaluator the API reads statuses from.
 pub type Evaluator = CachingEvaluator<Arc<Storage>>;

@@ -26,6 +26,25 @@ pub struct ServeOptions {
     /// Burrow's `timeout`: time allowed to read a request's headers, then its body, and to
     /// finish open connections at shutdown. Zero means Burrow's default, 300 s.
     pub timeout: Duration,
+    /// Connections served at once; more are answered 503 and closed at once, never queued.
+    /// Zero means [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+}
+
+/// Connections a listener serves at once unless told otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// The answer to a connection beyond the maximum (plain HTTP; a TLS one is closed).
+const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 21\r\n\r\ntoo many connections\n";
+
+/// Answers a connection that is over the maximum and closes it, without waiting on a client
+/// that does not read.
+async fn refuse(mut stream: tokio::net::TcpStream, tls: bool) {
+    use tokio::io::AsyncWriteExt;
+    if !tls {
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(TOO_MANY)).await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 async fn handle(
@@ -90,6 +109,14 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(timeout)
         .keep_alive(true);
+    let max = if options.max_connections == 0 {
+        DEFAULT_MAX_CONNECTIONS
+    } else {
+        options.max_connections
+    };
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max));
+    let mut refused = 0u64;
+    let mut refused_said: Option<std::time::Instant> = None;
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -104,6 +131,15 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            refused += 1;
+            if refused_said.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
+                tracing::warn!(listener = %addr, %peer, max, refused, "too many connections; refusing (503) instead of queueing");
+                refused_said = Some(std::time::Instant::now());
+            }
+            tokio::spawn(refuse(stream, options.tls.is_some()));
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let api = api.clone();
         let service = service_fn(move |req| handle(api.clone(), req, timeout));
@@ -115,6 +151,7 @@ pub async fn serve(
                     if let Err(e) = conn.await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             Some(acceptor) => {
@@ -134,6 +171,7 @@ pub async fn serve(
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
         }

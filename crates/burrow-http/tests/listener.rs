@@ -1,5 +1,6 @@
-//! The listener over a real socket: the timeout bounds a request's body, and refused requests
-//! answer in Burrow's JSON where a route matched.
+//! The listener over a real socket: the timeout bounds a request's body, refused requests
+//! answer in Burrow's JSON where a route matched, and connections beyond the maximum are
+//! refused at once instead of queued.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,6 +14,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 async fn start(timeout: Duration) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    start_with(timeout, 0).await
+}
+
+async fn start_with(
+    timeout: Duration,
+    max_connections: usize,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
     let evaluator =
         Arc::new(CachingEvaluator::new(storage.clone(), EvaluatorConfig::default()).unwrap());
@@ -20,7 +28,11 @@ async fn start(timeout: Duration) -> (std::net::SocketAddr, tokio::sync::oneshot
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let options = ServeOptions { tls: None, timeout };
+    let options = ServeOptions {
+        tls: None,
+        timeout,
+        max_connections,
+    };
     tokio::spawn(burrow_http::serve(listener, api, options, async {
         let _ = stopped.await;
     }));
@@ -84,4 +96,31 @@ async fn an_oversize_body_is_refused_in_burrows_shape_where_a_route_matched() {
         "{answer}"
     );
     assert!(!answer.contains("\"error\""), "{answer}");
+}
+
+#[tokio::test]
+async fn connections_beyond_the_maximum_are_refused_not_queued() {
+    let (addr, _stop) = start_with(Duration::from_secs(30), 2).await;
+    // Two idle clients hold every slot (each would be allowed the whole timeout).
+    let idle = [
+        TcpStream::connect(addr).await.unwrap(),
+        TcpStream::connect(addr).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let head = "GET /burrow/admin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let started = Instant::now();
+    let answer = exchange(addr, head, b"").await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.ends_with("too many connections\n"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // A slot freed is a slot served.
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = exchange(addr, head, b"").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("GOOD"), "{answer}");
 }
