@@ -9,6 +9,7 @@
 //! - [`ConsumerSource`], the one thing an evaluator needs from a store.
 //! - [`config`]: value types of configuration sections (seconds and integers with their range).
 //! - [`now_ms`]: the one wall clock of the I/O crates.
+//! - [`throttle`]: rate-limited logging (the first occurrence, then one a period with a count).
 //!
 //! This crate does no I/O and has no async runtime.
 
@@ -18,6 +19,7 @@ mod events;
 mod offsets;
 mod source;
 mod status;
+pub mod throttle;
 
 pub use clock::now_ms;
 pub use events::{

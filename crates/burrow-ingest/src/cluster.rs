@@ -16,8 +16,8 @@ use burrow_storage::Storage;
 use burrow_core::now_ms;
 
 use crate::health::Health;
-use crate::throttle::Throttle;
 use crate::IngestMetrics;
+use burrow_core::throttle::Throttle;
 
 /// Settings of one cluster module.
 #[derive(Debug, Clone)]

@@ -186,7 +186,7 @@ pub struct Processor {
     skipped_protocol: IntCounter,
     skipped_unsupported: IntCounter,
     skipped_decode: IntCounter,
-    undecodable_log: crate::throttle::Throttle,
+    undecodable_log: burrow_core::throttle::Throttle,
 }
 
 impl Processor {
@@ -209,7 +209,7 @@ impl Processor {
             skipped_protocol: skipped("not_consumer_protocol"),
             skipped_unsupported: skipped("unsupported_record_type"),
             skipped_decode: skipped("decode_error"),
-            undecodable_log: crate::throttle::Throttle::new(Duration::from_secs(60)),
+            undecodable_log: burrow_core::throttle::Throttle::new(Duration::from_secs(60)),
             module: name.to_string(),
             storage,
             metrics,
@@ -795,7 +795,7 @@ impl Reader {
             ..FetchOptions::default()
         };
         let mut failures = 0u32;
-        let fetch_failures = crate::throttle::Throttle::new(Duration::from_secs(60));
+        let fetch_failures = burrow_core::throttle::Throttle::new(Duration::from_secs(60));
         // Catching up (at start, or after a burst): the round is split; tailing the log: one
         // request per leader, as any consumer.
         let mut catching_up = true;

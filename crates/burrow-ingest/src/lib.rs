@@ -27,7 +27,6 @@ mod error;
 pub mod health;
 pub mod mapping;
 mod metrics;
-mod throttle;
 pub mod time_lag;
 
 pub use config::{ClusterSection, ConsumerClass, ConsumerSection};

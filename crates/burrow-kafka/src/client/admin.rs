@@ -86,7 +86,7 @@ impl KafkaClient {
         req.acks = -1;
         req.timeout_ms = 10_000;
         req.topic_data = vec![td];
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         let p = resp
             .responses
             .into_iter()
@@ -118,7 +118,7 @@ impl KafkaClient {
         let mut req = CreateTopicsRequest::default();
         req.topics = vec![t];
         req.timeout_ms = 10_000;
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         for t in resp.topics {
             let exists = kafka_protocol::ResponseError::TopicAlreadyExists.code();
             if t.error_code != 0 && t.error_code != exists {

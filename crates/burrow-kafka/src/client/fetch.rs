@@ -221,7 +221,7 @@ impl KafkaClient {
         req.session_id = 0;
         req.session_epoch = -1;
         req.topics = vec![ft];
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         if resp.error_code != 0 {
             return Err(KafkaError::server("Fetch", resp.error_code, None));
         }

@@ -97,7 +97,7 @@ impl KafkaClient {
         } else {
             req.key = str_bytes(group);
         }
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         let (code, msg, id, host, port) = if version >= 4 {
             let c = resp
                 .coordinators
@@ -160,8 +160,8 @@ impl KafkaClient {
     async fn list_groups_on(&self, id: i32) -> Result<Vec<ListedGroup>> {
         let conn = self.broker(id).await?;
         let version = conn.version::<ListGroupsRequest>(4)?;
-        let resp = conn
-            .send_version(&ListGroupsRequest::default(), version)
+        let resp = self
+            .request(&conn, &ListGroupsRequest::default(), version)
             .await?;
         if resp.error_code != 0 {
             return Err(KafkaError::server("ListGroups", resp.error_code, None));
@@ -185,7 +185,7 @@ impl KafkaClient {
         let version = conn.version::<DescribeGroupsRequest>(i16::MAX)?;
         let mut req = DescribeGroupsRequest::default();
         req.groups = vec![GroupId(str_bytes(group))];
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         let g = resp
             .groups
             .into_iter()
@@ -288,7 +288,7 @@ impl KafkaClient {
                     rg
                 })
                 .collect();
-            let resp = conn.send_version(&req, version).await?;
+            let resp = self.request(&conn, &req, version).await?;
             for g in resp.groups {
                 let res = if g.error_code != 0 {
                     Err(KafkaError::server("OffsetFetch", g.error_code, None))
@@ -322,7 +322,7 @@ impl KafkaClient {
                 let mut req = OffsetFetchRequest::default();
                 req.group_id = GroupId(str_bytes(g));
                 req.topics = None; // all topics
-                let resp = conn.send_version(&req, version).await?;
+                let resp = self.request(&conn, &req, version).await?;
                 let res = if resp.error_code != 0 {
                     Err(KafkaError::server("OffsetFetch", resp.error_code, None))
                 } else {

@@ -179,7 +179,7 @@ impl KafkaClient {
                 lt
             })
             .collect();
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         let mut out = Vec::new();
         for t in resp.topics {
             for p in t.partitions {

@@ -3,14 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use burrow_core::throttle::ThrottleMap;
 use kafka_protocol::messages::MetadataRequest;
-use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::protocol::{Request, StrBytes};
 
 use crate::config::ClientConfig;
 use crate::conn::BrokerConnection;
 use crate::error::{KafkaError, Result};
+use crate::frame::api_name;
+use crate::tolerant::TolerantDecode;
 
 mod admin;
 mod fetch;
@@ -22,6 +25,9 @@ pub use groups::{CommittedOffset, GroupDescription, ListedGroup, MemberDescripti
 pub use list_offsets::{IsolationLevel, OffsetSpec, PartitionOffset};
 
 /// Fetch is capped at v12 and Produce at v12: later versions name topics by id only.
+/// How often a failing request is said again, per broker and API.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
+
 pub(crate) const FETCH_MAX: i16 = 12;
 pub(crate) const PRODUCE_MAX: i16 = 12;
 /// OffsetFetch v10 names topics by id.
@@ -101,6 +107,8 @@ struct Inner {
     bootstrap: Vec<String>,
     metadata: RwLock<Arc<Metadata>>,
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+    /// Failed requests and connects said per broker and API (first, then once a minute).
+    failures: ThrottleMap<(String, &'static str)>,
 }
 
 /// An async Kafka client for Burrow's needs. Cheap to clone; clones share connections.
@@ -143,6 +151,7 @@ impl KafkaClient {
                 bootstrap: bootstrap.to_vec(),
                 metadata: RwLock::new(Arc::new(Metadata::default())),
                 slots: Mutex::new(HashMap::new()),
+                failures: ThrottleMap::new(FAILURE_LOG_EVERY),
             }),
         };
         client.refresh_metadata().await?;
@@ -203,6 +212,7 @@ impl KafkaClient {
                 Ok(c)
             }
             Err(e) => {
+                self.said_failed(addr, "connect", &e);
                 slot.failures += 1;
                 let cfg = &self.inner.config;
                 let exp = cfg
@@ -211,6 +221,31 @@ impl KafkaClient {
                 slot.retry_at = Some(Instant::now() + exp.min(cfg.reconnect_max));
                 Err(e)
             }
+        }
+    }
+
+    /// Sends `req` on `conn`. A failure (the connection, a timeout, a response that does not
+    /// decode) is said with its cause before it is returned: per broker and API the first,
+    /// then at most one a minute with how many were not said.
+    pub(crate) async fn request<R: Request>(
+        &self,
+        conn: &BrokerConnection,
+        req: &R,
+        version: i16,
+    ) -> Result<R::Response>
+    where
+        R::Response: TolerantDecode,
+    {
+        let result = conn.send_version(req, version).await;
+        if let Err(e) = &result {
+            self.said_failed(conn.addr(), api_name(R::KEY), e);
+        }
+        result
+    }
+
+    fn said_failed(&self, broker: &str, api: &'static str, error: &KafkaError) {
+        if let Some(suppressed) = self.inner.failures.allow((broker.to_string(), api)) {
+            tracing::warn!(broker, api, %error, suppressed, "Kafka request failed");
         }
     }
 
@@ -281,7 +316,7 @@ impl KafkaClient {
         let mut req = MetadataRequest::default();
         req.topics = if version == 0 { Some(Vec::new()) } else { None };
         req.allow_auto_topic_creation = false;
-        let resp = conn.send_version(&req, version).await?;
+        let resp = self.request(&conn, &req, version).await?;
         let mut md = Metadata {
             cluster_id: resp.cluster_id.map(|c| c.to_string()),
             controller_id: resp.controller_id.0,
