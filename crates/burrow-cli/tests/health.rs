@@ -106,13 +106,18 @@ fn unreachable_clusters_make_the_server_unavailable_with_the_reason() {
         Duration::from_secs(5),
         |_, b| cluster_up(b) == Some(0),
     );
+    let log = server.log();
     assert!(
-        server
-            .log()
-            .contains("not ready: the clusters cannot be reached"),
-        "{}",
-        server.log()
+        log.contains("not ready: the clusters cannot be reached"),
+        "{log}"
     );
+    // Failed connects said once per broker and API within the minute, however many there were.
+    let connects: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Kafka request failed") && l.contains("connect"))
+        .collect();
+    assert_eq!(connects.len(), 1, "{log}");
+    assert!(connects[0].contains(&broker.addr()), "{log}");
     eprintln!("unavailable {took:?} after the broker was killed (limit {LIMIT_SECONDS} s)");
 
     broker.restart_empty();
