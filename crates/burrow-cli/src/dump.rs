@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use burrow_kafka::offsets::{self, OffsetsRecord};
 use burrow_kafka::{
-    ClientConfig, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, OffsetSpec,
+    ClientConfig, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError,
+    LogPosition, OffsetSpec,
 };
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -107,12 +108,16 @@ async fn dump(args: &Args) -> anyhow::Result<ExitCode> {
                 ..FetchOptions::default()
             };
             let mut failures = 0u32;
+            let mut checked: Option<Instant> = None;
             loop {
                 if exit_at_end && offset >= end {
                     return;
                 }
                 match client.fetch(&topic, p, offset, opts).await {
                     Ok(r) => {
+                        if failures >= GIVE_UP_AFTER {
+                            eprintln!("burrow-cli: partition {p}: fetching again");
+                        }
                         failures = 0;
                         for rec in r.read.records {
                             if tx.send(Line::Record(p, rec)).await.is_err() {
@@ -123,16 +128,43 @@ async fn dump(args: &Args) -> anyhow::Result<ExitCode> {
                             Some(n) => offset = n,
                             // Nothing complete at this offset: the end of the log, or compacted.
                             None if offset < r.high_watermark && exit_at_end => return,
+                            // Following past what the broker says is the end: check (now and
+                            // then) that the log did not go backwards under the position.
+                            None if r.high_watermark >= 0
+                                && offset > r.high_watermark
+                                && checked.is_none_or(|t| t.elapsed() >= POSITION_CHECK) =>
+                            {
+                                checked = Some(Instant::now());
+                                if let Some(start) =
+                                    log_start_if_outside(&client, &topic, p, offset).await
+                                {
+                                    offset = start;
+                                }
+                            }
                             None => {}
+                        }
+                    }
+                    Err(e) if is_out_of_range(&e) => {
+                        match log_start_if_outside(&client, &topic, p, offset).await {
+                            Some(start) => offset = start,
+                            None => tokio::time::sleep(Duration::from_millis(500)).await,
                         }
                     }
                     Err(e) => {
                         failures += 1;
-                        if failures >= 5 {
-                            let _ = tx.send(Line::Failed(p, e.to_string())).await;
-                            return;
+                        // Reading to the end gives up after a few failures; following waits
+                        // for the broker (a restart, a recreated topic), saying so once.
+                        if failures >= GIVE_UP_AFTER {
+                            if exit_at_end {
+                                let _ = tx.send(Line::Failed(p, e.to_string())).await;
+                                return;
+                            }
+                            if failures == GIVE_UP_AFTER {
+                                eprintln!("burrow-cli: partition {p}: fetching fails ({e}); retrying until it works");
+                            }
                         }
-                        tokio::time::sleep(Duration::from_millis(200 * u64::from(failures))).await;
+                        let backoff = 200 * u64::from(failures.min(25));
+                        tokio::time::sleep(Duration::from_millis(backoff)).await;
                     }
                 }
             }
@@ -182,6 +214,38 @@ async fn dump(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Failed fetches in a row after which reading to the end gives up (following never does).
+const GIVE_UP_AFTER: u32 = 5;
+
+/// How often a follower waiting past the broker's reported end checks its position.
+const POSITION_CHECK: Duration = Duration::from_secs(10);
+
+fn is_out_of_range(e: &KafkaError) -> bool {
+    e.response_error() == Some(burrow_kafka::ResponseError::OffsetOutOfRange)
+}
+
+/// The log start to go on from when `offset` is outside the partition's log (said on stderr
+/// with the bounds): before its start (retention), or past its real end (the log went
+/// backwards: a replaced broker, a recreated topic).
+async fn log_start_if_outside(
+    client: &KafkaClient,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Option<i64> {
+    match client.check_position(topic, partition, offset).await.ok()? {
+        LogPosition::Inside => None,
+        LogPosition::BeforeStart { log_start } => {
+            eprintln!("burrow-cli: partition {partition}: offset {offset} is before the log start {log_start} (retention); going on from the log start");
+            Some(log_start)
+        }
+        LogPosition::PastEnd { log_start, log_end } => {
+            eprintln!("burrow-cli: partition {partition}: offset {offset} is past the end of the log ({log_end}): the log went backwards; reading again from the log start {log_start}");
+            Some(log_start)
+        }
+    }
 }
 
 async fn offsets_map(

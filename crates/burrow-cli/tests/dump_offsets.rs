@@ -1,5 +1,6 @@
 //! `burrow-cli dump-offsets` against real brokers: records written into `__consumer_offsets`
-//! come out as JSON lines, undecodable ones with an error naming the field.
+//! come out as JSON lines, undecodable ones with an error naming the field; a follower whose
+//! log went backwards reads it again from its start.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -7,6 +8,7 @@ mod common;
 use common::brokers;
 
 use std::process::Command;
+use std::time::Duration;
 
 use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue, RecordType};
 use burrow_kafka::{ClientConfig, Compression, IsolationLevel, KafkaClient, OffsetSpec};
@@ -169,4 +171,123 @@ fn dump_offsets_names_a_missing_partition() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no partition 100000"));
+}
+
+/// One commit record of `group` on topic `orders`, partition 0.
+async fn write_commit(c: &KafkaClient, topic: &str, group: &str) {
+    let (mut k, mut v) = (Vec::new(), Vec::new());
+    offsets::encode_offset_commit_key(
+        &mut k,
+        &OffsetCommitKey {
+            version: 1,
+            group,
+            topic: "orders",
+            partition: 0,
+        },
+    );
+    offsets::encode_offset_commit_value(
+        &mut v,
+        &OffsetCommitValue {
+            version: 3,
+            offset: 1,
+            leader_epoch: 0,
+            metadata: "",
+            commit_timestamp: 1_700_000_000_000,
+            expire_timestamp: -1,
+        },
+    )
+    .unwrap();
+    let r = (Some(Bytes::from(k)), Some(Bytes::from(v)));
+    c.produce(
+        topic,
+        0,
+        std::slice::from_ref(&r),
+        burrow_kafka::Compression::None,
+    )
+    .await
+    .unwrap();
+}
+
+/// A follower whose broker comes back empty on the same port (a replaced broker, a recreated
+/// topic) finds that its position is past the log's end and reads the new log from its start,
+/// instead of waiting until the log grows past the old position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_reads_a_log_that_went_backwards_from_its_start() {
+    use burrow_testkit::{BrokerKind, OwnBroker};
+    use std::io::BufRead;
+    let Some(mut broker) = OwnBroker::start(BrokerKind::TansuSrc, None)
+        .or_else(|| OwnBroker::start(BrokerKind::Tansu, None))
+    else {
+        return;
+    };
+    let addr = broker.addr();
+    let topic = "offsets-dump";
+    let c = KafkaClient::connect(std::slice::from_ref(&addr), ClientConfig::default())
+        .await
+        .unwrap();
+    c.create_topic(topic, 1, 1).await.unwrap();
+    c.refresh_metadata().await.unwrap();
+    for i in 0..6 {
+        write_commit(&c, topic, &format!("before-{i}")).await;
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_burrow-cli"))
+        .args([
+            "dump-offsets",
+            "--bootstrap",
+            &addr,
+            "--topic",
+            topic,
+            "--from-beginning",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let wait_for = |what: &str, limit: Duration| {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return,
+                Ok(_) => {}
+                Err(_) => panic!("no line with {what} within {limit:?}"),
+            }
+        }
+    };
+    wait_for("before-5", Duration::from_secs(20));
+    drop(c);
+
+    broker.restart_empty();
+    let returned = std::time::Instant::now();
+    let c = KafkaClient::connect(std::slice::from_ref(&addr), ClientConfig::default())
+        .await
+        .unwrap();
+    c.create_topic(topic, 1, 1).await.unwrap();
+    c.refresh_metadata().await.unwrap();
+    write_commit(&c, topic, "after").await;
+    // Within the follower's position check (10 s) and its fetch backoff.
+    wait_for("\"after\"", Duration::from_secs(40));
+    eprintln!(
+        "the record after the return printed {:?} after the broker listened again",
+        returned.elapsed()
+    );
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("past the end of the log") || stderr.contains("before the log start"),
+        "{stderr}"
+    );
 }

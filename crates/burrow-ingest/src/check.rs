@@ -22,7 +22,7 @@ use burrow_core::{BrokerOffsetEvent, ConsumerGroupStatus, StorageEvent};
 use burrow_eval::{CachingEvaluator, EvaluatorConfig};
 use burrow_kafka::offsets::{partition_for_group, peek_group};
 use burrow_kafka::{
-    FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
+    FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, LogPosition, OffsetSpec,
 };
 use burrow_storage::{Storage, StorageConfig};
 
@@ -433,6 +433,7 @@ async fn read_range(
     let mut events = Vec::new();
     let mut oldest_ts = None;
     let mut at = lo;
+    let mut resets = 0;
     while at < hi {
         // fetch_many, not fetch: at the very end some brokers leave the partition out of the
         // response, which fetch_many reports as an empty read.
@@ -442,6 +443,11 @@ async fn read_range(
             Some((_, Err(e))) if e.needs_metadata_refresh() => {
                 client.refresh_metadata().await?;
                 client.fetch(topic, partition, at, opts).await?
+            }
+            Some((_, Err(e))) if is_out_of_range(&e) && resets < MAX_RESETS => {
+                resets += 1;
+                at = go_on_from(client, topic, partition, at).await.ok_or(e)?;
+                continue;
             }
             Some((_, Err(e))) => return Err(e.into()),
             None => break,
@@ -472,6 +478,36 @@ async fn read_range(
         }
     }
     Ok((events, oldest_ts, at))
+}
+
+/// Times one read goes back to the log start before giving up (a log that keeps moving).
+const MAX_RESETS: usize = 3;
+
+fn is_out_of_range(e: &KafkaError) -> bool {
+    e.response_error() == Some(burrow_kafka::ResponseError::OffsetOutOfRange)
+}
+
+/// After OFFSET_OUT_OF_RANGE at `at`: the log start to read on from (retention removed what was
+/// there, or the log went backwards), said with the log's bounds; `None` when the position is
+/// in the log after all or the broker cannot say.
+async fn go_on_from(client: &KafkaClient, topic: &str, partition: i32, at: i64) -> Option<i64> {
+    match client.check_position(topic, partition, at).await.ok()? {
+        LogPosition::BeforeStart { log_start } => {
+            tracing::warn!(
+                topic,
+                partition,
+                position = at,
+                log_start,
+                "the position is before the log start (retention); reading on from the log start"
+            );
+            Some(log_start)
+        }
+        LogPosition::PastEnd { log_start, log_end } => {
+            tracing::warn!(topic, partition, position = at, log_start, log_end, "the position is past the end of the log (the log went backwards); reading again from the log start");
+            Some(log_start)
+        }
+        LogPosition::Inside => None,
+    }
 }
 
 /// The record as storage events of `group` ([`crate::mapping`]); none for other groups' records

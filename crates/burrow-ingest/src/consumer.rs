@@ -13,8 +13,8 @@ use tracing::{debug, info, warn};
 
 use burrow_core::{now_ms, ConsumerOffsetRef};
 use burrow_kafka::{
-    ClientConfig, FetchOptions, IsolationLevel, KafkaClient, KafkaError, OffsetSpec, RawRecords,
-    RecordRef,
+    ClientConfig, FetchOptions, IsolationLevel, KafkaClient, KafkaError, LogPosition, OffsetSpec,
+    RawRecords, RecordRef,
 };
 use burrow_storage::{CommitWriter, DropReason, GroupFilter, Outcome, Storage};
 
@@ -889,9 +889,8 @@ impl Reader {
                             if is_out_of_range(&e) {
                                 // Retention removed what was to be read, or the log went
                                 // backwards: go on from the log start.
-                                if let Some((start, end)) = self.log_bounds(partition).await {
-                                    warn!(consumer = %self.consumer, topic = %self.topic, partition, position = pos.offset, log_start = start, log_end = end, "the broker answered OFFSET_OUT_OF_RANGE; reading the partition from its log start");
-                                    self.resets_out_of_range.inc();
+                                if let Some(start) = self.out_of_range(partition, pos.offset).await
+                                {
                                     pos.rewind(start);
                                     continue;
                                 }
@@ -941,80 +940,49 @@ impl Reader {
     }
 }
 
-/// Fetches at most this many times to find where a suspect partition's log really ends.
-const END_PROBES: usize = 8;
-
 impl Reader {
-    /// The partition's log start and end (high watermark), from the broker.
-    async fn log_bounds(&self, partition: i32) -> Option<(i64, i64)> {
-        let tp = [(self.topic.clone(), partition)];
-        let isolation = IsolationLevel::ReadUncommitted;
-        let (start, end) = tokio::join!(
-            self.client
-                .list_offsets(&tp, OffsetSpec::Earliest, isolation),
-            self.client.list_offsets(&tp, OffsetSpec::Latest, isolation)
-        );
-        let first = |v: Vec<burrow_kafka::PartitionOffset>| v.into_iter().next()?.result.ok();
-        Some((first(start)?, first(end)?))
-    }
-
-    /// Where the partition's log really ends, read from `from` on: some brokers under-report
-    /// the high watermark, so the end is where a fetch finds nothing more (or, after a few
-    /// fetches, the furthest one got). `None` when the broker could not be asked.
-    async fn real_end(&self, partition: i32, from: i64, position: i64) -> Option<i64> {
-        let opts = FetchOptions {
-            isolation: IsolationLevel::ReadUncommitted,
-            max_bytes: FETCH_PARTITION_BYTES,
-            max_wait: Duration::from_millis(0),
-            ..FetchOptions::default()
-        };
-        let mut end = from;
-        for _ in 0..END_PROBES {
-            let (_, result) = self
-                .client
-                .fetch_many_raw(&self.topic, &[(partition, end)], opts)
-                .await
-                .into_iter()
-                .next()?;
-            match result.ok()?.records.next_offset() {
-                Some(next) if next > end => end = next,
-                _ => break,
-            }
-            if end >= position {
-                break;
-            }
-        }
-        Some(end)
-    }
-
-    /// Checks positions the broker's answers put outside the log: a partition whose log
-    /// really ends before the position went backwards (a replaced broker, a recreated topic,
-    /// an unclean leader election) and is read again from its log start.
+    /// Checks positions the broker's answers put outside the log ([`KafkaClient::check_position`]):
+    /// a partition whose log really ends before the position went backwards (a replaced broker,
+    /// a recreated topic, an unclean leader election) and is read again from its log start.
     async fn check_positions(&self, positions: &mut [Position], suspects: &[i32]) {
         for &partition in suspects {
             let Some(pos) = positions.iter_mut().find(|p| p.partition == partition) else {
                 continue;
             };
-            let Some((start, reported_end)) = self.log_bounds(partition).await else {
-                continue;
-            };
-            if pos.offset < start {
-                // The next fetch gets OFFSET_OUT_OF_RANGE, handled there.
-                continue;
-            }
-            let Some(end) = self
-                .real_end(partition, reported_end.max(start), pos.offset)
+            match self
+                .client
+                .check_position(&self.topic, partition, pos.offset)
                 .await
-            else {
-                continue;
-            };
-            if end >= pos.offset {
-                continue;
+            {
+                Ok(LogPosition::PastEnd { log_start, log_end }) => {
+                    warn!(consumer = %self.consumer, topic = %self.topic, partition, position = pos.offset, log_start, log_end, "the read position is past the end of the log: the log went backwards (a replaced broker, a recreated topic or an unclean leader election); reading the partition again from its log start");
+                    self.resets_backwards.inc();
+                    pos.rewind(log_start);
+                }
+                // Before the start, the next fetch gets OFFSET_OUT_OF_RANGE, handled there.
+                Ok(_) => {}
+                Err(e) => {
+                    debug!(consumer = %self.consumer, partition, error = %e, "checking the read position failed; checking again later")
+                }
             }
-            warn!(consumer = %self.consumer, topic = %self.topic, partition, position = pos.offset, log_start = start, log_end = end, "the read position is past the end of the log: the log went backwards (a replaced broker, a recreated topic or an unclean leader election); reading the partition again from its log start");
-            self.resets_backwards.inc();
-            pos.rewind(start);
         }
+    }
+
+    /// After OFFSET_OUT_OF_RANGE: where to go on (the log start), said with the position and the
+    /// log's bounds; `None` when the broker cannot say now.
+    async fn out_of_range(&self, partition: i32, position: i64) -> Option<i64> {
+        let (log_start, log_end) = match self
+            .client
+            .check_position(&self.topic, partition, position)
+            .await
+        {
+            Ok(LogPosition::BeforeStart { log_start }) => (log_start, None),
+            Ok(LogPosition::PastEnd { log_start, log_end }) => (log_start, Some(log_end)),
+            Ok(LogPosition::Inside) | Err(_) => return None,
+        };
+        warn!(consumer = %self.consumer, topic = %self.topic, partition, position, log_start, log_end, "the broker answered OFFSET_OUT_OF_RANGE; reading the partition from its log start");
+        self.resets_out_of_range.inc();
+        Some(log_start)
     }
 }
 

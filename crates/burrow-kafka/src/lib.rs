@@ -39,7 +39,7 @@ mod tolerant;
 
 pub use client::{
     BrokerInfo, CommittedOffset, FetchOptions, FetchResult, GroupDescription, IsolationLevel,
-    KafkaClient, ListedGroup, MemberDescription, Metadata, OffsetSpec, PartitionInfo,
+    KafkaClient, ListedGroup, LogPosition, MemberDescription, Metadata, OffsetSpec, PartitionInfo,
     PartitionOffset, TopicInfo,
 };
 pub use config::{

@@ -9,7 +9,8 @@ use burrow_kafka::offsets::{
     self, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue, OffsetsRecord,
 };
 use burrow_kafka::{
-    ClientConfig, Compression, FetchOptions, IsolationLevel, KafkaClient, KafkaError, OffsetSpec,
+    ClientConfig, Compression, FetchOptions, IsolationLevel, KafkaClient, KafkaError, LogPosition,
+    OffsetSpec,
 };
 use bytes::Bytes;
 use common::{brokers, unique, TestBroker};
@@ -53,6 +54,39 @@ async fn metadata_shows_a_created_topic_with_leaders() {
                 b.name
             );
         }
+    }
+}
+
+/// A position is checked against the log's start and real end: a multi-record batch (whose end
+/// tansu under-reports) leaves the position at its end inside the log; one past the real end
+/// is past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_is_checked_against_the_log() {
+    for b in brokers() {
+        let c = client(&b).await;
+        let topic = unique("pos");
+        c.create_topic(&topic, 1, 1).await.unwrap();
+        let batch: Vec<_> = (0..4).map(|i| rec("k", &i.to_string())).collect();
+        c.produce(&topic, 0, &batch, Compression::None)
+            .await
+            .unwrap();
+        c.produce(&topic, 0, &[rec("k", "4")], Compression::None)
+            .await
+            .unwrap();
+        for at in [0, 3, 5] {
+            let got = c.check_position(&topic, 0, at).await.unwrap();
+            assert_eq!(got, LogPosition::Inside, "{}: position {at}", b.name);
+        }
+        let got = c.check_position(&topic, 0, 105).await.unwrap();
+        assert_eq!(
+            got,
+            LogPosition::PastEnd {
+                log_start: 0,
+                log_end: 5
+            },
+            "{}",
+            b.name
+        );
     }
 }
 

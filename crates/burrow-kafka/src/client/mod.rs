@@ -19,10 +19,12 @@ mod admin;
 mod fetch;
 mod groups;
 mod list_offsets;
+mod position;
 
 pub use fetch::{FetchOptions, FetchResult};
 pub use groups::{CommittedOffset, GroupDescription, ListedGroup, MemberDescription};
 pub use list_offsets::{IsolationLevel, OffsetSpec, PartitionOffset};
+pub use position::LogPosition;
 
 /// Fetch is capped at v12 and Produce at v12: later versions name topics by id only.
 /// How often a failing request is said again, per broker and API.
