@@ -109,6 +109,38 @@ async fn topics(addr: &str, offsets_topic: &str, topic: &str) -> KafkaClient {
     client
 }
 
+/// What the modules log (warnings and up), for the tests to read.
+fn logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<&'static std::sync::Mutex<Vec<u8>>> =
+        std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || Capture(buf))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buf
+    })
+}
+
+struct Capture(&'static std::sync::Mutex<Vec<u8>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logged(text: &str) -> bool {
+    String::from_utf8_lossy(&logs().lock().unwrap()).contains(text)
+}
+
 /// Waits up to `limit` for `f`; how long it took.
 async fn within(limit: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
     let t = Instant::now();
@@ -125,6 +157,7 @@ async fn within(limit: Duration, what: &str, mut f: impl FnMut() -> bool) -> Dur
 /// offset refreshes of the broker answering again (plus the fetch backoff it was in).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restarted_empty_on_the_same_port() {
+    logs();
     for kind in BrokerKind::ALL {
         let Some(mut broker) = OwnBroker::start(kind, None) else {
             continue;
@@ -166,6 +199,11 @@ async fn broker_restarted_empty_on_the_same_port() {
         let took = returned.elapsed();
         let resets = modules.resets("log_went_backwards") + modules.resets("offset_out_of_range");
         assert!(resets >= 1, "{name}: no position reset counted");
+        assert!(
+            logged("the read position is past the end of the log")
+                || logged("the broker answered OFFSET_OUT_OF_RANGE"),
+            "{name}: the reset was not logged"
+        );
         eprintln!("{name}: commits after the broker's return stored {took:?} after it listened again; {resets} partition resets");
         // Commits written later still arrive (the rebased orders keep increasing).
         commit_all(&client, &offsets_topic, "after", &topic, 3, one_batch).await;
@@ -186,6 +224,7 @@ async fn broker_restarted_empty_on_the_same_port() {
 /// lost) within the stated time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_in_the_middle_of_a_conversation() {
+    logs();
     for kind in BrokerKind::ALL.into_iter().filter(|k| k.can_advertise()) {
         let proxy_port = burrow_testkit::free_port();
         let Some(broker) = OwnBroker::start(kind, Some(proxy_port)) else {
@@ -230,6 +269,16 @@ async fn faults_in_the_middle_of_a_conversation() {
         }
         let cut = proxy.stats().cut.load(std::sync::atomic::Ordering::SeqCst);
         assert!(cut > 0, "{name}: the proxy cut no connection");
+        let failed_rounds = modules
+            .metrics
+            .fetch_rounds
+            .with_label_values(&["faults", "failed"])
+            .get();
+        assert!(failed_rounds > 0, "{name}: no failed fetch round counted");
+        assert!(
+            logged("Kafka request failed"),
+            "{name}: no failed request logged"
+        );
         drop((client, writer));
         modules.stop().await;
         drop(proxy);
