@@ -240,6 +240,14 @@ async fn one_instance_notifies_failover_and_zookeeper_restart() {
             "the other instance took over (the leader's session expired)"
         }
     );
+    // The leader said what the restart did to it, and nothing panicked.
+    let logs: Vec<String> = servers.iter().map(|s| s.log()).collect();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("zookeeper disconnected") || l.contains("zookeeper session lost")),
+        "no instance logged the ZooKeeper restart: {logs:?}"
+    );
+    assert!(!logs.iter().any(|l| l.contains("panicked")), "{logs:?}");
     let counts = posts(&seen);
     assert!(
         counts.values().all(|c| *c == 1),
