@@ -48,6 +48,8 @@ pub enum ConsumerPlan {
     },
     /// Class `kafka_zk`: reads old consumers' offsets from ZooKeeper.
     KafkaZk(ZkConsumerSettings),
+    /// Class `kafka_admin`: polls the group APIs.
+    KafkaAdmin(burrow_ingest::group_api::GroupApiSettings),
 }
 
 impl ConsumerPlan {
@@ -56,6 +58,7 @@ impl ConsumerPlan {
         match self {
             ConsumerPlan::Kafka { section, .. } => &section.cluster,
             ConsumerPlan::KafkaZk(z) => &z.cluster,
+            ConsumerPlan::KafkaAdmin(a) => &a.cluster,
         }
     }
 }
@@ -229,6 +232,11 @@ fn consumer_plans(
                 base_path: format!("{}/consumers", c.zookeeper_path),
                 filter,
             }),
+            ConsumerClass::KafkaAdmin => ConsumerPlan::KafkaAdmin(c.group_api_settings(
+                name,
+                client(profiles, &c.client_profile),
+                filter,
+            )),
         });
     }
     Ok(plans)

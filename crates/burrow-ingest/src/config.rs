@@ -97,6 +97,9 @@ pub enum ConsumerClass {
     Kafka,
     /// `kafka_zk`: reads old consumers' offsets from ZooKeeper.
     KafkaZk,
+    /// `kafka_admin` (burrow-rs): polls the group APIs (ListGroups, OffsetFetch,
+    /// DescribeGroups), for clusters whose `__consumer_offsets` cannot be read.
+    KafkaAdmin,
 }
 
 /// `[consumer.X]`: every key of the `kafka` and `kafka_zk` classes.
@@ -125,6 +128,8 @@ pub struct ConsumerSection {
     pub zookeeper_path: String,
     /// ZooKeeper session timeout (kafka_zk; default 30 s).
     pub zookeeper_timeout: Seconds<1, 3600>,
+    /// Time between two polls of the group APIs (kafka_admin; default 10 s).
+    pub poll_interval: Seconds<1, 3600>,
     /// Burrow's old key: rejected with the new name.
     #[serde(skip_serializing)]
     pub group_whitelist: Option<String>,
@@ -147,6 +152,7 @@ impl Default for ConsumerSection {
             backfill_earliest: false,
             zookeeper_path: String::new(),
             zookeeper_timeout: Seconds::new(30),
+            poll_interval: Seconds::new(10),
             group_whitelist: None,
             group_blacklist: None,
         }
@@ -159,9 +165,12 @@ impl ConsumerSection {
         match self.class_name.as_str() {
             "kafka" => Ok(ConsumerClass::Kafka),
             "kafka_zk" => Ok(ConsumerClass::KafkaZk),
+            "kafka_admin" => Ok(ConsumerClass::KafkaAdmin),
             other => Err(ConfigError::new(
                 format!("{key}.class-name"),
-                format!("unknown consumer class {other:?} (expected \"kafka\" or \"kafka_zk\")"),
+                format!(
+                    "unknown consumer class {other:?} (expected \"kafka\", \"kafka_zk\" or \"kafka_admin\")"
+                ),
             )),
         }
     }
@@ -201,6 +210,23 @@ impl ConsumerSection {
             burrow_storage::StorageError::Config { key, message } => ConfigError::new(key, message),
             other => ConfigError::new(key, other.to_string()),
         })
+    }
+
+    /// The settings of a `kafka_admin` consumer module.
+    pub fn group_api_settings(
+        &self,
+        name: &str,
+        client: ClientConfig,
+        filter: GroupFilter,
+    ) -> crate::group_api::GroupApiSettings {
+        crate::group_api::GroupApiSettings {
+            name: name.to_string(),
+            cluster: self.cluster.clone(),
+            servers: self.servers.clone(),
+            client,
+            filter,
+            poll_interval: self.poll_interval.get(),
+        }
     }
 
     /// The settings of a `kafka` consumer module; `resume` holds the saved read positions of an

@@ -8,6 +8,10 @@
 //!   partition of `__consumer_offsets` concurrently (read committed), decodes each record and
 //!   writes commits, owners, tombstones and Burrow's own progress to storage.
 //!
+//! - [`group_api`]: the consumer module of class `kafka_admin` (`[consumer.<name>]`): committed
+//!   offsets and members through the group APIs (ListGroups, OffsetFetch, DescribeGroups), for
+//!   clusters whose `__consumer_offsets` cannot be read; each poll becomes window entries.
+//!
 //! - [`mapping`]: the one mapping from an offsets-topic record to storage, used by both.
 //! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
 //! - [`config`]: the `[cluster.*]` and `[consumer.*]` sections and their conversion to settings.
@@ -24,6 +28,7 @@ pub mod config;
 mod connect;
 pub mod consumer;
 mod error;
+pub mod group_api;
 pub mod health;
 pub mod mapping;
 mod metrics;

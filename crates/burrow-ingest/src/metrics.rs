@@ -42,6 +42,9 @@ pub struct IngestMetrics {
     /// `burrow_consumer_fetch_rounds_total{consumer,result}`: rounds of fetches of the offsets
     /// topic, `ok` or `failed`.
     pub fetch_rounds: IntCounterVec,
+    /// `burrow_consumer_group_polls_total{consumer,result}`: polls of the group APIs by a
+    /// `kafka_admin` module, `ok` or `failed`.
+    pub group_polls: IntCounterVec,
     /// `burrow_cluster_metadata_refresh_total{cluster}`: metadata refreshes.
     pub metadata_refreshes: IntCounterVec,
     /// `burrow_cluster_groups_reaped_total{cluster}`: groups removed by the groups reaper.
@@ -150,6 +153,12 @@ impl IngestMetrics {
                 registry,
                 "burrow_consumer_fetch_rounds_total",
                 "Rounds of fetches of the offsets topic, by result",
+                &["consumer", "result"],
+            )?,
+            group_polls: counter(
+                registry,
+                "burrow_consumer_group_polls_total",
+                "Polls of the group APIs by a kafka_admin consumer module, by result",
                 &["consumer", "result"],
             )?,
             metadata_refreshes: counter(

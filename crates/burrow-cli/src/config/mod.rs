@@ -236,7 +236,7 @@ impl Config {
                 );
             }
             match c.class(&key)? {
-                ConsumerClass::Kafka => {
+                ConsumerClass::Kafka | ConsumerClass::KafkaAdmin => {
                     self.check_profile_ref(&format!("{key}.client-profile"), &c.client_profile)?
                 }
                 ConsumerClass::KafkaZk => burrow_zk::validate_path(

@@ -20,12 +20,14 @@ use burrow_zk::leader::Leadership;
 use super::{Core, Metrics};
 use crate::settings::{ClusterPlan, ConsumerPlan, Settings};
 use crate::state::{Readers, Restored};
+use burrow_ingest::group_api::GroupApiHandle;
 
 /// The running cluster and consumer modules.
 pub(crate) struct Ingest {
     clusters: Vec<ClusterHandle>,
     consumers: Vec<ConsumerHandle>,
     zk_consumers: Vec<ZkConsumerHandle>,
+    group_api_consumers: Vec<GroupApiHandle>,
     /// Where the consumers were resumed from (saved positions of an earlier run).
     resume: Readers,
 }
@@ -47,6 +49,7 @@ pub(crate) fn start_ingest(
         clusters,
         consumers: Vec::new(),
         zk_consumers: Vec::new(),
+        group_api_consumers: Vec::new(),
         resume: restored.readers.clone(),
     };
     for plan in &settings.consumers {
@@ -117,6 +120,16 @@ impl Ingest {
                     cluster.first_round(),
                 ));
             }
+            ConsumerPlan::KafkaAdmin(module) => {
+                info!(consumer = %module.name, every = ?module.poll_interval, "starting kafka_admin consumer module");
+                self.group_api_consumers
+                    .push(burrow_ingest::group_api::start(
+                        module.clone(),
+                        core.storage.clone(),
+                        metrics.ingest.clone(),
+                        cluster.first_round(),
+                    ));
+            }
             ConsumerPlan::KafkaZk(module) => {
                 info!(consumer = %module.name, path = %module.base_path, "starting kafka_zk consumer module");
                 self.zk_consumers.push(burrow_zk::kafka_zk::start(
@@ -136,6 +149,7 @@ impl Ingest {
             .iter()
             .map(|c| c.ready())
             .chain(self.zk_consumers.iter().map(|z| z.ready()))
+            .chain(self.group_api_consumers.iter().map(|a| a.ready()))
             .collect()
     }
 
@@ -165,10 +179,13 @@ impl Ingest {
         }
     }
 
-    /// Stops the Kafka consumers, then the clusters.
+    /// Stops the Kafka consumers (both classes), then the clusters.
     pub(crate) async fn stop_kafka(self) {
         for c in self.consumers {
             c.stop().await;
+        }
+        for a in self.group_api_consumers {
+            a.stop().await;
         }
         for c in self.clusters {
             c.stop().await;

@@ -181,54 +181,29 @@ impl KafkaClient {
     /// DescribeGroups for one group, at its coordinator.
     pub async fn describe_group(&self, group: &str) -> Result<GroupDescription> {
         let coordinator = self.find_coordinator(group).await?;
+        self.describe_groups_at(coordinator, &[group.to_string()])
+            .await?
+            .pop()
+            .ok_or_else(|| KafkaError::Protocol {
+                broker: format!("broker {coordinator}"),
+                api: "DescribeGroups",
+                message: "empty group list".into(),
+            })?
+    }
+
+    /// DescribeGroups for several groups at their coordinator (as ListGroups reports it), in
+    /// one request: each group's description, or why there is none, in the order asked.
+    pub async fn describe_groups_at(
+        &self,
+        coordinator: i32,
+        groups: &[String],
+    ) -> Result<Vec<Result<GroupDescription>>> {
         let conn = self.broker(coordinator).await?;
         let version = conn.version::<DescribeGroupsRequest>(i16::MAX)?;
         let mut req = DescribeGroupsRequest::default();
-        req.groups = vec![GroupId(str_bytes(group))];
+        req.groups = groups.iter().map(|g| GroupId(str_bytes(g))).collect();
         let resp = self.request(&conn, &req, version).await?;
-        let g = resp
-            .groups
-            .into_iter()
-            .next()
-            .ok_or_else(|| KafkaError::Protocol {
-                broker: conn.addr().to_string(),
-                api: "DescribeGroups",
-                message: "empty group list".into(),
-            })?;
-        if g.error_code != 0 {
-            return Err(server_err(
-                "DescribeGroups",
-                g.error_code,
-                g.error_message.as_ref(),
-            ));
-        }
-        let members = g
-            .members
-            .into_iter()
-            .map(|m| {
-                let assignment = offsets::decode_assignment(&m.member_assignment)
-                    .map(|a| {
-                        a.partitions
-                            .into_iter()
-                            .map(|tp| (tp.topic.to_string(), tp.partitions))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                MemberDescription {
-                    member_id: m.member_id.to_string(),
-                    client_id: m.client_id.to_string(),
-                    client_host: m.client_host.to_string(),
-                    assignment,
-                }
-            })
-            .collect();
-        Ok(GroupDescription {
-            group_id: g.group_id.0.to_string(),
-            state: g.group_state.to_string(),
-            protocol_type: g.protocol_type.to_string(),
-            protocol: g.protocol_data.to_string(),
-            members,
-        })
+        Ok(resp.groups.into_iter().map(described).collect())
     }
 
     /// Committed offsets of several groups (all their partitions). Groups are sent to their
@@ -248,7 +223,7 @@ impl KafkaClient {
             }
         }
         for (coord, groups) in by_coord {
-            match self.offset_fetch_on(coord, &groups).await {
+            match self.offset_fetch_at(coord, &groups).await {
                 Ok(found) => out.extend(found),
                 Err(e) => {
                     let source = Arc::new(e);
@@ -268,7 +243,9 @@ impl KafkaClient {
         out
     }
 
-    async fn offset_fetch_on(
+    /// Committed offsets of several groups at their coordinator (as ListGroups reports it):
+    /// one request from OffsetFetch v8, one per group before.
+    pub async fn offset_fetch_at(
         &self,
         coord: i32,
         groups: &[String],
@@ -346,4 +323,44 @@ impl KafkaClient {
         }
         Ok(out)
     }
+}
+
+/// One group of a DescribeGroups answer.
+fn described(
+    g: kafka_protocol::messages::describe_groups_response::DescribedGroup,
+) -> Result<GroupDescription> {
+    if g.error_code != 0 {
+        return Err(server_err(
+            "DescribeGroups",
+            g.error_code,
+            g.error_message.as_ref(),
+        ));
+    }
+    let members = g
+        .members
+        .into_iter()
+        .map(|m| {
+            let assignment = offsets::decode_assignment(&m.member_assignment)
+                .map(|a| {
+                    a.partitions
+                        .into_iter()
+                        .map(|tp| (tp.topic.to_string(), tp.partitions))
+                        .collect()
+                })
+                .unwrap_or_default();
+            MemberDescription {
+                member_id: m.member_id.to_string(),
+                client_id: m.client_id.to_string(),
+                client_host: m.client_host.to_string(),
+                assignment,
+            }
+        })
+        .collect();
+    Ok(GroupDescription {
+        group_id: g.group_id.0.to_string(),
+        state: g.group_state.to_string(),
+        protocol_type: g.protocol_type.to_string(),
+        protocol: g.protocol_data.to_string(),
+        members,
+    })
 }

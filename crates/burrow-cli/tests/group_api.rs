@@ -1,0 +1,159 @@
+//! The `kafka_admin` consumer class on real brokers with a real consumer group (librdkafka
+//! through confluent-kafka; the brokers keep its commits in their own store, not in a readable
+//! `__consumer_offsets`): the group is seen through the HTTP API with its offsets and owner, and
+//! goes OK, STALL, REWIND and STOP as the member consumes, commits without advancing, commits a
+//! lower offset, and leaves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use common::{brokers, get_json, Kafka, Server};
+use serde_json::Value;
+
+fn config(addr: &str) -> String {
+    format!(
+        r#"
+[general]
+pidfile = "@DIR@/burrow.pid"
+[cluster.local]
+class-name = "kafka"
+servers = ["{addr}"]
+offset-refresh = 1
+[consumer.admin]
+class-name = "kafka_admin"
+cluster = "local"
+servers = ["{addr}"]
+poll-interval = 1
+[storage.default]
+intervals = 3
+min-distance = 0
+[evaluator.default]
+expire-cache = 1
+[httpserver.default]
+address = "127.0.0.1:@PORT@"
+"#
+    )
+}
+
+/// The group member, driven line by line.
+struct Member {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Member {
+    fn start(python: &str, addr: &str, topic: &str, group: &str) -> Member {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/group_driver.py"
+        );
+        let mut child = Command::new(python)
+            .args([script, addr, topic, group])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Member {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn say(&mut self, command: &str) -> String {
+        writeln!(self.stdin, "{command}").unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        assert!(line.starts_with("ok"), "{command}: {line}");
+        line
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn status(v: &Value) -> &str {
+    v["status"]["status"].as_str().unwrap_or("")
+}
+
+/// The status of the group's one partition (a STALL, REWIND or STOP partition makes the group
+/// ERR, as in Burrow).
+fn partition_status(v: &Value) -> &str {
+    v["status"]["partitions"][0]["status"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_group_is_seen_through_the_group_apis_and_reaches_every_status() {
+    let Some(python) = common::service("BURROW_TEST_PYTHON") else {
+        return;
+    };
+    for (name, addr) in brokers() {
+        let id = format!("{}-{name}", std::process::id());
+        let (topic, group) = (format!("admin-topic-{id}"), format!("admin-group-{id}"));
+        let kafka = Kafka::connect(&addr).await;
+        kafka.topic(&topic, 10).await;
+        let dir = std::env::temp_dir().join(format!("burrow-admin-{id}"));
+        let server = Server::start(&dir, &config(&addr));
+        let lag = format!("/v3/kafka/local/consumer/{group}/lag");
+        let detail = format!("/v3/kafka/local/consumer/{group}");
+
+        let mut member = Member::start(&python, &addr, &topic, &group);
+        member.say("join");
+        member.say("consume 10");
+        let v = server.wait_for(&format!("{name}: OK"), &lag, |s, v| {
+            s == 200 && status(v) == "OK" && v["status"]["partitions"][0]["end"]["offset"] == 10
+        });
+        assert_eq!(v["status"]["totallag"], 0, "{name}: {v}");
+        if !name.starts_with("tansu") {
+            // tansu 0.6 describes members with empty client ids and hosts.
+            let d = server.wait_for(&format!("{name}: owner"), &detail, |s, v| {
+                s == 200 && v["topics"][&topic][0]["owner"] != ""
+            });
+            assert_eq!(
+                d["topics"][&topic][0]["client_id"], "burrow-admin-test",
+                "{name}: {d}"
+            );
+        }
+
+        // Records keep arriving; the member commits on a timer without advancing.
+        kafka.produce(&topic, 5).await;
+        for _ in 0..8 {
+            member.say("commit");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        server.wait_for(&format!("{name}: STALL"), &lag, |s, v| {
+            s == 200 && status(v) == "ERR" && partition_status(v) == "STALL"
+        });
+
+        // A commit below the last one.
+        member.say("seek 3");
+        server.wait_for(&format!("{name}: REWIND"), &lag, |s, v| {
+            s == 200 && status(v) == "ERR" && partition_status(v) == "REWIND"
+        });
+
+        // The member leaves with lag: no more entries, the window ages into STOP.
+        member.say("seek 12");
+        std::thread::sleep(Duration::from_secs(2));
+        member.say("leave");
+        server.wait_for(&format!("{name}: STOP"), &lag, |s, v| {
+            s == 200 && status(v) == "ERR" && partition_status(v) == "STOP"
+        });
+        drop(member);
+        let _ = get_json(server.port, &lag);
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
