@@ -127,7 +127,8 @@ async fn run(
         match poll(&client, &settings.filter).await {
             Ok(polled) => {
                 let now = now_ms();
-                let events = state.events(&settings.cluster, now, &polled);
+                let stored = |group: &str| stored_offsets(&storage, &settings.cluster, group);
+                let events = state.events(&settings.cluster, now, &polled, &stored);
                 let stored = apply(&storage, &metrics, &settings.name, now, &events);
                 polls("ok").inc();
                 debug!(consumer = %settings.name, groups = polled.groups.len(), events = events.len(), stored, took = ?started.elapsed(), "groups polled");
@@ -261,6 +262,25 @@ async fn ask_coordinator(
         .collect()
 }
 
+/// A group's newest stored offset per (topic, partition).
+pub type StoredOffsets = BTreeMap<(String, i32), i64>;
+
+/// What storage holds of `group`: its newest offset per partition.
+fn stored_offsets(storage: &Storage, cluster: &str, group: &str) -> StoredOffsets {
+    let Some(topics) = storage.fetch_consumer(now_ms(), cluster, group) else {
+        return StoredOffsets::new();
+    };
+    let mut out = StoredOffsets::new();
+    for (topic, partitions) in topics {
+        for (p, part) in partitions.iter().enumerate() {
+            if let Some(newest) = part.offsets.iter().flatten().last() {
+                out.insert((topic.clone(), p as i32), newest.offset);
+            }
+        }
+    }
+    out
+}
+
 /// One owner of a group partition: (topic, partition) → (owner, client id).
 type Owners = BTreeMap<(String, i32), (String, String)>;
 
@@ -275,19 +295,45 @@ pub struct PollState {
 }
 
 impl PollState {
-    /// The storage events of one poll at `now_ms`.
-    pub fn events(&mut self, cluster: &str, now_ms: i64, polled: &Polled) -> Vec<StorageEvent> {
+    /// The storage events of one poll at `now_ms`. `stored` gives the newest offsets storage
+    /// holds for a group the polls have not seen yet (after a warm restart, the restored
+    /// window): an unchanged offset of a group without members is then no new entry either.
+    pub fn events(
+        &mut self,
+        cluster: &str,
+        now_ms: i64,
+        polled: &Polled,
+        stored: &dyn Fn(&str) -> StoredOffsets,
+    ) -> Vec<StorageEvent> {
         // Orders keep increasing even if the clock steps back.
         let order = now_ms.max(self.last_order + 1);
         self.last_order = order;
         let mut events = Vec::new();
         for g in &polled.groups {
+            self.seed(g, stored);
             self.group_events(cluster, now_ms, order, g, &mut events);
         }
         if polled.complete {
             self.gone(cluster, polled, &mut events);
         }
         events
+    }
+
+    /// The newest stored offsets of a group the polls have not seen yet.
+    fn seed(&mut self, g: &PolledGroup, stored: &dyn Fn(&str) -> StoredOffsets) {
+        let unseen = g.offsets.iter().flatten().any(|o| {
+            !self
+                .offsets
+                .contains_key(&(g.group.clone(), o.topic.clone(), o.partition))
+        });
+        if !unseen {
+            return;
+        }
+        for ((topic, partition), offset) in stored(&g.group) {
+            self.offsets
+                .entry((g.group.clone(), topic, partition))
+                .or_insert(offset);
+        }
     }
 
     fn group_events(
@@ -416,6 +462,23 @@ mod tests {
         }
     }
 
+    impl PollState {
+        fn events_(&mut self, cluster: &str, now: i64, polled: &Polled) -> Vec<StorageEvent> {
+            self.events(cluster, now, polled, &|_| StoredOffsets::new())
+        }
+    }
+
+    #[test]
+    fn after_a_warm_restart_an_unchanged_group_without_members_adds_nothing() {
+        let mut s = PollState::default();
+        let restored = |_: &str| StoredOffsets::from([(("t".to_string(), 0), 5)]);
+        assert!(commits(&s.events("c", 1_000, &poll("g", 5, false), &restored)).is_empty());
+        assert_eq!(
+            commits(&s.events("c", 2_000, &poll("g", 6, false), &restored)),
+            [(6, 2_000)]
+        );
+    }
+
     fn commits(events: &[StorageEvent]) -> Vec<(i64, i64)> {
         events
             .iter()
@@ -430,15 +493,15 @@ mod tests {
     fn a_live_group_gives_an_entry_every_poll_even_unchanged() {
         let mut s = PollState::default();
         assert_eq!(
-            commits(&s.events("c", 1_000, &poll("g", 5, true))),
+            commits(&s.events_("c", 1_000, &poll("g", 5, true))),
             [(5, 1_000)]
         );
         assert_eq!(
-            commits(&s.events("c", 2_000, &poll("g", 5, true))),
+            commits(&s.events_("c", 2_000, &poll("g", 5, true))),
             [(5, 2_000)]
         );
         assert_eq!(
-            commits(&s.events("c", 3_000, &poll("g", 7, true))),
+            commits(&s.events_("c", 3_000, &poll("g", 7, true))),
             [(7, 3_000)]
         );
     }
@@ -447,13 +510,13 @@ mod tests {
     fn a_group_without_members_gives_entries_only_when_its_offset_changes() {
         let mut s = PollState::default();
         assert_eq!(
-            commits(&s.events("c", 1_000, &poll("g", 5, false))),
+            commits(&s.events_("c", 1_000, &poll("g", 5, false))),
             [(5, 1_000)]
         );
-        assert!(commits(&s.events("c", 2_000, &poll("g", 5, false))).is_empty());
+        assert!(commits(&s.events_("c", 2_000, &poll("g", 5, false))).is_empty());
         // A rewind is a change like any other.
         assert_eq!(
-            commits(&s.events("c", 3_000, &poll("g", 2, false))),
+            commits(&s.events_("c", 3_000, &poll("g", 2, false))),
             [(2, 3_000)]
         );
     }
@@ -462,11 +525,11 @@ mod tests {
     fn orders_increase_even_when_the_clock_steps_back() {
         let mut s = PollState::default();
         assert_eq!(
-            commits(&s.events("c", 5_000, &poll("g", 1, true))),
+            commits(&s.events_("c", 5_000, &poll("g", 1, true))),
             [(1, 5_000)]
         );
         assert_eq!(
-            commits(&s.events("c", 4_000, &poll("g", 2, true))),
+            commits(&s.events_("c", 4_000, &poll("g", 2, true))),
             [(2, 5_001)]
         );
     }
@@ -474,16 +537,16 @@ mod tests {
     #[test]
     fn owners_are_written_every_poll_and_cleared_when_they_change() {
         let mut s = PollState::default();
-        let first = s.events("c", 1_000, &poll("g", 5, true));
+        let first = s.events_("c", 1_000, &poll("g", 5, true));
         assert!(first.iter().any(|e| matches!(e, StorageEvent::ConsumerOwner(o) if o.owner == "/10.0.0.1" && o.client_id == "c")));
-        let again = s.events("c", 2_000, &poll("g", 5, true));
+        let again = s.events_("c", 2_000, &poll("g", 5, true));
         assert!(again
             .iter()
             .any(|e| matches!(e, StorageEvent::ConsumerOwner(_))));
         assert!(!again
             .iter()
             .any(|e| matches!(e, StorageEvent::ClearOwners(_))));
-        let left = s.events("c", 3_000, &poll("g", 5, false));
+        let left = s.events_("c", 3_000, &poll("g", 5, false));
         assert!(left
             .iter()
             .any(|e| matches!(e, StorageEvent::ClearOwners(_))));
@@ -495,19 +558,19 @@ mod tests {
     #[test]
     fn a_group_no_longer_listed_is_deleted_but_not_after_an_incomplete_listing() {
         let mut s = PollState::default();
-        s.events("c", 1_000, &poll("g", 5, true));
+        s.events_("c", 1_000, &poll("g", 5, true));
         let mut partial = poll("other", 1, false);
         partial.complete = false;
         assert!(!s
-            .events("c", 2_000, &partial)
+            .events_("c", 2_000, &partial)
             .iter()
             .any(|e| matches!(e, StorageEvent::DeleteGroup(_))));
-        let events = s.events("c", 3_000, &poll("other", 1, false));
+        let events = s.events_("c", 3_000, &poll("other", 1, false));
         assert!(events
             .iter()
             .any(|e| matches!(e, StorageEvent::DeleteGroup(d) if d.group == "g")));
         assert!(!s
-            .events("c", 4_000, &poll("other", 1, false))
+            .events_("c", 4_000, &poll("other", 1, false))
             .iter()
             .any(|e| matches!(e, StorageEvent::DeleteGroup(_))));
     }
