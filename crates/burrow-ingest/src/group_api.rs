@@ -188,7 +188,9 @@ pub struct PolledGroup {
     pub members: Option<Vec<burrow_kafka::MemberDescription>>,
 }
 
-async fn poll(client: &KafkaClient, filter: &GroupFilter) -> burrow_kafka::Result<Polled> {
+/// One poll of the group APIs: the groups `filter` accepts, with their committed offsets and
+/// members from their coordinators (a module's poll; public for benchmarks and embedding).
+pub async fn poll(client: &KafkaClient, filter: &GroupFilter) -> burrow_kafka::Result<Polled> {
     let listed = client.list_groups().await?;
     let mut by_coordinator: BTreeMap<i32, Vec<String>> = BTreeMap::new();
     for g in listed.iter().filter(|g| wanted(g, filter)) {
@@ -197,12 +199,19 @@ async fn poll(client: &KafkaClient, filter: &GroupFilter) -> burrow_kafka::Resul
             .or_default()
             .push(g.group_id.clone());
     }
+    // Coordinators are asked at once; one coordinator's chunks one after the other (a broker
+    // answers a connection's requests in order, so queued chunks would only wait, and could
+    // time out, behind each other).
     let mut asks = JoinSet::new();
     for (coordinator, groups) in by_coordinator {
-        for chunk in groups.chunks(GROUPS_PER_REQUEST) {
-            let (client, chunk) = (client.clone(), chunk.to_vec());
-            asks.spawn(async move { ask_coordinator(&client, coordinator, chunk).await });
-        }
+        let client = client.clone();
+        asks.spawn(async move {
+            let mut polled = Vec::with_capacity(groups.len());
+            for chunk in groups.chunks(GROUPS_PER_REQUEST) {
+                polled.extend(ask_coordinator(&client, coordinator, chunk.to_vec()).await);
+            }
+            polled
+        });
     }
     let mut polled = Polled {
         groups: Vec::new(),

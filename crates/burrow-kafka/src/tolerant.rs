@@ -21,7 +21,8 @@ use kafka_protocol::messages::produce_response::{PartitionProduceResponse, Topic
 use kafka_protocol::messages::{
     ApiVersionsResponse, CreateTopicsResponse, DescribeGroupsResponse, FetchResponse,
     FindCoordinatorResponse, ListGroupsResponse, ListOffsetsResponse, MetadataResponse,
-    OffsetFetchResponse, ProduceResponse, SaslAuthenticateResponse, SaslHandshakeResponse,
+    OffsetCommitResponse, OffsetFetchResponse, ProduceResponse, SaslAuthenticateResponse,
+    SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::buf::ByteBuf;
 use kafka_protocol::protocol::Decodable;
@@ -51,6 +52,7 @@ generated_decoder_is_tolerant!(
     ListGroupsResponse,
     ListOffsetsResponse,
     MetadataResponse,
+    OffsetCommitResponse,
     OffsetFetchResponse,
     SaslAuthenticateResponse,
     SaslHandshakeResponse,

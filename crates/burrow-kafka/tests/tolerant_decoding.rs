@@ -34,8 +34,8 @@ use kafka_protocol::messages::produce_response::{
 use kafka_protocol::messages::{
     produce_response, ApiVersionsResponse, BrokerId, CreateTopicsResponse, DescribeGroupsResponse,
     FetchResponse, FindCoordinatorResponse, GroupId, ListGroupsResponse, ListOffsetsResponse,
-    MetadataResponse, OffsetFetchResponse, ProduceResponse, ProducerId, SaslAuthenticateResponse,
-    TopicName,
+    MetadataResponse, OffsetCommitResponse, OffsetFetchResponse, ProduceResponse, ProducerId,
+    SaslAuthenticateResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Message, StrBytes};
 use proptest::prelude::*;
@@ -218,6 +218,8 @@ proptest! {
     fn find_coordinator(pool in tag_sets()) { check(find_coordinator_sample, &pool)?; }
     #[test]
     fn offset_fetch(pool in tag_sets()) { check(offset_fetch_sample, &pool)?; }
+    #[test]
+    fn offset_commit(pool in tag_sets()) { check(offset_commit_sample, &pool)?; }
     #[test]
     fn describe_groups(pool in tag_sets()) { check(describe_groups_sample, &pool)?; }
     #[test]
@@ -662,6 +664,37 @@ impl Levels for ProduceResponse {
         }
         for n in &mut self.node_endpoints {
             visit("produce.node", &mut n.unknown_tagged_fields);
+        }
+    }
+}
+
+fn offset_commit_sample(version: i16) -> OffsetCommitResponse {
+    use kafka_protocol::messages::offset_commit_response::{
+        OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+    };
+    let mut topic = OffsetCommitResponseTopic::default().with_partitions(vec![
+        OffsetCommitResponsePartition::default().with_partition_index(0),
+        OffsetCommitResponsePartition::default()
+            .with_partition_index(1)
+            .with_error_code(27),
+    ]);
+    if version >= 10 {
+        topic.topic_id = topic_id();
+    } else {
+        topic.name = TopicName(s("orders"));
+    }
+    OffsetCommitResponse::default().with_topics(vec![topic])
+}
+
+impl Levels for OffsetCommitResponse {
+    const FLEXIBLE: i16 = 8;
+    fn levels(&mut self, visit: &mut dyn FnMut(&'static str, &mut Tags)) {
+        visit("offset_commit", &mut self.unknown_tagged_fields);
+        for t in &mut self.topics {
+            visit("offset_commit.topic", &mut t.unknown_tagged_fields);
+            for p in &mut t.partitions {
+                visit("offset_commit.partition", &mut p.unknown_tagged_fields);
+            }
         }
     }
 }

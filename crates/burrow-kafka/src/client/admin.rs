@@ -1,11 +1,17 @@
-//! Writing: Produce and CreateTopics, for tools and tests (Burrow itself never writes).
+//! Writing: Produce, CreateTopics and OffsetCommit, for tools, tests and benchmarks (Burrow
+//! itself never writes).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{CreateTopicsRequest, ProduceRequest, TopicName};
+use kafka_protocol::messages::{
+    CreateTopicsRequest, GroupId, OffsetCommitRequest, ProduceRequest, TopicName,
+};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
@@ -139,6 +145,48 @@ impl KafkaClient {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Commits `offsets` (partition, offset) of `topic` for `group` as a group without members
+    /// does (generation -1, no member id: what `assign()` users and tools do), at the group's
+    /// coordinator. For tools, tests and benchmarks.
+    pub async fn commit_offsets(
+        &self,
+        group: &str,
+        topic: &str,
+        offsets: &[(i32, i64)],
+    ) -> Result<()> {
+        let coordinator = self.find_coordinator(group).await?;
+        let conn = self.broker(coordinator).await?;
+        // v9 and later are the consumer group protocol's (member epochs, then topic ids).
+        let version = conn.version::<OffsetCommitRequest>(8)?;
+        let mut t = OffsetCommitRequestTopic::default();
+        t.name = TopicName(str_bytes(topic));
+        t.partitions = offsets
+            .iter()
+            .map(|&(partition, offset)| {
+                let mut p = OffsetCommitRequestPartition::default();
+                p.partition_index = partition;
+                p.committed_offset = offset;
+                p.committed_leader_epoch = -1;
+                p.committed_metadata = Some(str_bytes(""));
+                p
+            })
+            .collect();
+        let mut req = OffsetCommitRequest::default();
+        req.group_id = GroupId(str_bytes(group));
+        req.generation_id_or_member_epoch = -1;
+        req.retention_time_ms = -1;
+        req.topics = vec![t];
+        let resp = self.request(&conn, &req, version).await?;
+        for t in resp.topics {
+            for p in t.partitions {
+                if p.error_code != 0 {
+                    return Err(KafkaError::server("OffsetCommit", p.error_code, None));
+                }
+            }
         }
         Ok(())
     }
