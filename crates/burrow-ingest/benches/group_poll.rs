@@ -64,7 +64,7 @@ fn main() {
 }
 
 async fn run(broker: String, groups: usize) {
-    let client = KafkaClient::connect(&[broker.clone()], ClientConfig::default())
+    let client = KafkaClient::connect(std::slice::from_ref(&broker), ClientConfig::default())
         .await
         .unwrap();
     client.create_topic(TOPIC, PARTITIONS, 1).await.unwrap();
