@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use burrow_core::{ConsumerGroupStatus, PartitionStatus, Status};
-use burrow_ingest::check::{check_group, CheckReport, CheckSettings, HistoricLag, Progress};
+use burrow_ingest::check::{
+    check_group, CheckReport, CheckSettings, CheckSource, HistoricLag, Progress,
+};
 use burrow_ingest::time_lag::{need, Needed, TimeLag};
 use burrow_kafka::{ClientConfig, KafkaClient};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -386,6 +388,15 @@ fn format_ms(ms: i64) -> String {
 
 /// What the verdict rests on, for the reader of the table.
 fn print_basis(out: &mut impl Write, r: &CheckReport, elapsed: Duration) -> std::io::Result<()> {
+    if r.source == CheckSource::GroupApis {
+        return writeln!(
+            out,
+            "based on the group APIs (OffsetFetch, DescribeGroups) polled at each of {} end-offset samples: {} does not hold the group's commits here; {:.2} s",
+            r.samples,
+            r.offsets_topic,
+            elapsed.as_secs_f64(),
+        );
+    }
     let lag = match &r.historic_lag {
         HistoricLag::AtCommitTime => {
             "commit lag against the end offset at each commit's time".into()

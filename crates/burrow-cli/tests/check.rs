@@ -260,3 +260,30 @@ fn bad_arguments_exit_3() {
         assert!(!out.stderr.is_empty(), "{args:?}: a reason on stderr");
     }
 }
+
+/// A group whose commits the broker keeps in its own store (committed with OffsetCommit, never
+/// written to `__consumer_offsets`): `check` falls back to the group APIs and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_only_the_group_apis_know_is_checked_through_them() {
+    for (name, addr) in brokers() {
+        let kafka = Kafka::connect(&addr).await;
+        let group = unique(name, "apis");
+        let topic = format!("{group}-t");
+        create_topic(&kafka, &topic).await;
+        kafka.produce(&topic, 4).await;
+        kafka
+            .client
+            .commit_offsets(&group, &topic, &[(0, 4)])
+            .await
+            .unwrap();
+        let out = check(&["--bootstrap", &addr, "--group", &group, "--window", "2"]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", explain(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("OK"), "{name}: {}", explain(&out));
+        assert!(
+            stdout.contains("based on the group APIs"),
+            "{name}: {}",
+            explain(&out)
+        );
+    }
+}

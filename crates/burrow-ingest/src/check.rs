@@ -22,7 +22,8 @@ use burrow_core::{BrokerOffsetEvent, ConsumerGroupStatus, StorageEvent};
 use burrow_eval::{CachingEvaluator, EvaluatorConfig};
 use burrow_kafka::offsets::{partition_for_group, peek_group};
 use burrow_kafka::{
-    FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError, LogPosition, OffsetSpec,
+    CommittedOffset, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError,
+    LogPosition, OffsetSpec,
 };
 use burrow_storage::{Storage, StorageConfig};
 
@@ -81,9 +82,22 @@ pub enum HistoricLag {
     },
 }
 
+/// Where a check read the group's commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckSource {
+    /// Its partition of the offsets topic (history and all).
+    OffsetsTopic,
+    /// The group APIs (OffsetFetch, DescribeGroups), polled at each end-offset sample: the
+    /// offsets topic does not exist, cannot be read, or holds no commit of the group (a broker
+    /// that keeps commits in a store of its own). Only the window's polls are entries.
+    GroupApis,
+}
+
 /// The verdict and what it is based on.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
+    /// Where the commits were read.
+    pub source: CheckSource,
     /// The group's status with every partition (NOTFOUND when no commit survived).
     pub status: ConsumerGroupStatus,
     /// The offsets topic read.
@@ -158,11 +172,35 @@ pub async fn check_group(
         .topics
         .get(&settings.offsets_topic)
         .map(|t| t.partitions.len())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| CheckError::NoOffsetsTopic(settings.offsets_topic.clone()))?;
+        .filter(|n| *n > 0);
+    let Some(count) = count else {
+        let missing = CheckError::NoOffsetsTopic(settings.offsets_topic.clone());
+        return through_group_apis(client, settings, &storage, &evaluator, progress)
+            .await?
+            .ok_or(missing);
+    };
     let partition = partition_for_group(&settings.group, count as i32);
 
-    let scan = read_history(client, settings, partition, intervals, progress).await?;
+    let scan = match read_history(client, settings, partition, intervals, progress).await {
+        Ok(scan) => scan,
+        Err(e) if is_denied(&e) => {
+            return through_group_apis(client, settings, &storage, &evaluator, progress)
+                .await?
+                .ok_or(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let has_commits = scan
+        .events
+        .iter()
+        .any(|e| matches!(e, StorageEvent::ConsumerOffset(_)));
+    if !has_commits {
+        if let Some(report) =
+            through_group_apis(client, settings, &storage, &evaluator, progress).await?
+        {
+            return Ok(report);
+        }
+    }
     let events = scan.events;
 
     // The group's partitions, from commits and assignments; the topics' partition counts.
@@ -263,6 +301,7 @@ pub async fn check_group(
     }
     let status = evaluator.evaluate(now, cluster, group, true);
     Ok(CheckReport {
+        source: CheckSource::OffsetsTopic,
         status,
         offsets_topic: settings.offsets_topic.clone(),
         offsets_partition: partition,
@@ -274,6 +313,109 @@ pub async fn check_group(
         historic_lag,
         history_time,
     })
+}
+
+/// A read of the offsets topic the broker refuses (the monitor may not READ it).
+fn is_denied(e: &CheckError) -> bool {
+    let CheckError::Kafka(k) = e else {
+        return false;
+    };
+    matches!(
+        k.response_error(),
+        Some(
+            burrow_kafka::ResponseError::TopicAuthorizationFailed
+                | burrow_kafka::ResponseError::ClusterAuthorizationFailed
+        )
+    )
+}
+
+/// The check through the group APIs ([`CheckSource::GroupApis`]): `None` when the broker
+/// holds no committed offset of the group either.
+async fn through_group_apis(
+    client: &KafkaClient,
+    settings: &CheckSettings,
+    storage: &Storage,
+    evaluator: &CachingEvaluator<&Storage>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Option<CheckReport>, CheckError> {
+    let started = Instant::now();
+    let group = settings.group.as_str();
+    let Some(first) = committed(client, group).await else {
+        return Ok(None);
+    };
+    let md = client.refresh_metadata().await?;
+    let tps: BTreeMap<(String, i32), i32> = first
+        .iter()
+        .filter_map(|o| {
+            let count = md.topics.get(&o.topic)?.partitions.len() as i32;
+            Some(((o.topic.clone(), o.partition), count))
+        })
+        .collect();
+    let tp_list: Vec<(String, i32)> = tps.keys().cloned().collect();
+    let intervals = storage.intervals();
+    let planned = if settings.window.is_zero() || intervals < 2 {
+        1
+    } else {
+        intervals
+    };
+    let spacing = settings.window / (planned.max(2) as u32 - 1);
+    let sampling_start = tokio::time::Instant::now();
+    let mut state = crate::group_api::PollState::default();
+    let cluster = settings.cluster.as_str();
+    for i in 0..planned {
+        tokio::time::sleep_until(sampling_start + spacing * i as u32).await;
+        let at = burrow_core::now_ms();
+        for ((topic, partition), end) in sample(client, &tp_list).await {
+            if let Some(&partition_count) = tps.get(&(topic.clone(), partition)) {
+                let _ = storage.set_broker_offset(&BrokerOffsetEvent {
+                    cluster: cluster.to_string(),
+                    topic,
+                    partition,
+                    partition_count,
+                    offset: end,
+                    timestamp: at,
+                });
+            }
+        }
+        let polled = crate::group_api::Polled {
+            groups: vec![crate::group_api::PolledGroup {
+                group: group.to_string(),
+                offsets: committed(client, group).await,
+                members: client.describe_group(group).await.ok().map(|d| d.members),
+            }],
+            complete: false,
+        };
+        for event in state.events(cluster, at, &polled, &|_| Default::default()) {
+            let _ = storage.apply(at, &event);
+        }
+        progress(Progress::Sampling {
+            taken: i + 1,
+            of: planned,
+        });
+    }
+    let status = evaluator.evaluate(burrow_core::now_ms(), cluster, group, true);
+    Ok(Some(CheckReport {
+        source: CheckSource::GroupApis,
+        status,
+        offsets_topic: settings.offsets_topic.clone(),
+        offsets_partition: -1,
+        records_scanned: 0,
+        group_records: 0,
+        commits_dropped: 0,
+        scan_truncated: false,
+        samples: planned,
+        historic_lag: HistoricLag::AtCommitTime,
+        history_time: started.elapsed(),
+    }))
+}
+
+/// The group's committed offsets through OffsetFetch; `None` when it has none (or the broker
+/// does not say).
+async fn committed(client: &KafkaClient, group: &str) -> Option<Vec<CommittedOffset>> {
+    let mut fetched = client.offset_fetch(&[group]).await;
+    let offsets = fetched.remove(group)?.ok()?;
+    let offsets: Vec<CommittedOffset> = offsets.into_iter().filter(|o| o.offset >= 0).collect();
+    (!offsets.is_empty()).then_some(offsets)
 }
 
 /// The group's records, oldest first, and how much was read to find them.
