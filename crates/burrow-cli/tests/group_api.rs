@@ -2,7 +2,7 @@
 //! through confluent-kafka; the brokers keep its commits in their own store, not in a readable
 //! `__consumer_offsets`): the group is seen through the HTTP API with its offsets and owner, and
 //! goes OK, STALL, REWIND and STOP as the member consumes, commits without advancing, commits a
-//! lower offset, and leaves.
+//! lower offset, and leaves. A group deleted on the broker disappears from the API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -153,6 +153,42 @@ async fn a_real_group_is_seen_through_the_group_apis_and_reaches_every_status() 
         });
         drop(member);
         let _ = get_json(server.port, &lag);
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A group deleted on the broker (DeleteGroups) is deleted from storage at the next poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_deleted_on_the_broker_disappears() {
+    let Some(python) = common::service("BURROW_TEST_PYTHON") else {
+        return;
+    };
+    for (name, addr) in brokers() {
+        let id = format!("{}-{name}", std::process::id());
+        let (topic, group) = (format!("deleted-topic-{id}"), format!("deleted-group-{id}"));
+        let kafka = Kafka::connect(&addr).await;
+        kafka.topic(&topic, 3).await;
+        kafka
+            .client
+            .commit_offsets(&group, &topic, &[(0, 2)])
+            .await
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("burrow-admin-del-{id}"));
+        let server = Server::start(&dir, &config(&addr));
+        let detail = format!("/v3/kafka/local/consumer/{group}");
+        server.wait_for(&format!("{name}: the group"), &detail, |s, _| s == 200);
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/delete_group.py"
+        );
+        let out = Command::new(&python)
+            .args([script, &addr, &group])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.starts_with("deleted"), "{name}: {said}");
+        server.wait_for(&format!("{name}: the group gone"), &detail, |s, _| s == 404);
         drop(server);
         let _ = std::fs::remove_dir_all(&dir);
     }
