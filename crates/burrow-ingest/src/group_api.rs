@@ -7,6 +7,8 @@
 //! groups' committed offsets (OffsetFetch, all of them in one request from v8, one per group
 //! before) and members (DescribeGroups, all of them in one request).
 //!
+//! Polls are `poll-interval` apart, each delay drawn between 0.8 and 1.2 times it ([`jittered`]).
+//!
 //! The group APIs give no commit time, so a poll becomes window entries this way ([`PollState`]):
 //! - a changed offset is an entry observed at poll time (timestamp and order: the poll time);
 //! - an unchanged offset of a group with members is an entry too: what a consumer that commits on
@@ -119,10 +121,8 @@ async fn run(
             .group_polls
             .with_label_values(&[&settings.name, result])
     };
-    let mut tick = tokio::time::interval(settings.poll_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seed = u64::from(std::process::id()) ^ now_ms() as u64;
     loop {
-        tick.tick().await;
         let started = tokio::time::Instant::now();
         match poll(&client, &settings.filter).await {
             Ok(polled) => {
@@ -144,7 +144,21 @@ async fn run(
                 }
             }
         }
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = jittered(settings.poll_interval, seed);
+        tokio::time::sleep_until(started + delay).await;
     }
+}
+
+/// The delay before the next poll: `every` times a factor between 0.8 and 1.2 drawn from
+/// `seed`. Polls in step with a consumer's commits (every 5 s by default in Kafka's clients)
+/// would see the same lag at every poll, which Burrow's rules read as a lag that never
+/// decreases (WARN) although the consumer keeps up (`tests/sources.rs`).
+pub fn jittered(every: Duration, seed: u64) -> Duration {
+    let unit = (seed >> 11) as f64 / (1u64 << 53) as f64;
+    every.mul_f64(0.8 + 0.4 * unit)
 }
 
 /// Writes the events; how many storage took.
