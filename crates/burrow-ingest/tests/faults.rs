@@ -141,6 +141,13 @@ fn logged(text: &str) -> bool {
     String::from_utf8_lossy(&logs().lock().unwrap()).contains(text)
 }
 
+/// The newest offset `group` has stored on partition 0 of `topic`.
+fn newest(storage: &Storage, group: &str, topic: &str) -> Option<i64> {
+    let topics = storage.fetch_consumer(burrow_core::now_ms(), "local", group)?;
+    let partition = topics.get(topic)?.first()?;
+    partition.offsets.iter().flatten().last().map(|o| o.offset)
+}
+
 /// Waits up to `limit` for `f`; how long it took.
 async fn within(limit: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
     let t = Instant::now();
@@ -282,5 +289,99 @@ async fn faults_in_the_middle_of_a_conversation() {
         drop((client, writer));
         modules.stop().await;
         drop(proxy);
+    }
+}
+
+/// The group APIs through the proxy: while the coordinator cannot be reached the polls fail
+/// (counted, logged), and the commits made meanwhile are stored at the first poll after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_api_polls_recover_from_an_unreachable_coordinator() {
+    use burrow_ingest::group_api::{self, GroupApiSettings};
+    logs();
+    for kind in BrokerKind::ALL.into_iter().filter(|k| k.can_advertise()) {
+        let proxy_port = burrow_testkit::free_port();
+        let Some(broker) = OwnBroker::start(kind, Some(proxy_port)) else {
+            continue;
+        };
+        let name = kind.name();
+        let proxy = FaultProxy::start_on(proxy_port, &broker.addr());
+        let addr = proxy.addr();
+        let (offsets_topic, topic) = ("offsets-faults".to_string(), "orders".to_string());
+        let _client = topics(&addr, &offsets_topic, &topic).await;
+        let writer = KafkaClient::connect(
+            std::slice::from_ref(&addr),
+            ClientConfig {
+                client_id: EXEMPT_CLIENT_ID.to_string(),
+                ..ClientConfig::default()
+            },
+        )
+        .await
+        .unwrap();
+        let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+        let metrics = IngestMetrics::unregistered();
+        let cluster = cluster::start(cluster_settings(&addr), storage.clone(), metrics.clone());
+        let admin = group_api::start(
+            GroupApiSettings {
+                name: "faults".into(),
+                cluster: "local".into(),
+                servers: vec![addr.clone()],
+                // A blackholed handshake or request waits these out before the client
+                // reconnects: they bound the recovery.
+                client: ClientConfig {
+                    read_timeout: Duration::from_secs(2),
+                    dial_timeout: Duration::from_secs(2),
+                    ..ClientConfig::default()
+                },
+                filter: GroupFilter::default(),
+                poll_interval: REFRESH,
+            },
+            storage.clone(),
+            metrics.clone(),
+            cluster.first_round(),
+        );
+        writer
+            .commit_offsets("polled", &topic, &[(0, 1)])
+            .await
+            .unwrap();
+        within(
+            Duration::from_secs(30),
+            &format!("{name}: first commit"),
+            || newest(&storage, "polled", &topic) == Some(1),
+        )
+        .await;
+        for fault in [Fault::Blackhole, Fault::Drop, Fault::Reset] {
+            proxy.set(fault);
+            let offset = match fault {
+                Fault::Blackhole => 2,
+                Fault::Drop => 3,
+                _ => 4,
+            };
+            writer
+                .commit_offsets("polled", &topic, &[(0, offset)])
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            proxy.set(Fault::Pass);
+            let took = within(
+                Duration::from_secs(30),
+                &format!("{name}: after {fault:?}"),
+                || newest(&storage, "polled", &topic) == Some(offset),
+            )
+            .await;
+            eprintln!(
+                "{name}: kafka_admin, {fault:?} for 4 s: commit stored {took:?} after it ended"
+            );
+        }
+        let failed = metrics
+            .group_polls
+            .with_label_values(&["faults", "failed"])
+            .get();
+        assert!(failed > 0, "{name}: no failed poll counted");
+        assert!(
+            logged("polling the group APIs failed"),
+            "{name}: the failure was not logged"
+        );
+        admin.stop().await;
+        cluster.stop().await;
     }
 }
