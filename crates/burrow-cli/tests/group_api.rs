@@ -2,7 +2,8 @@
 //! through confluent-kafka; the brokers keep its commits in their own store, not in a readable
 //! `__consumer_offsets`): the group is seen through the HTTP API with its offsets and owner, and
 //! goes OK, STALL, REWIND and STOP as the member consumes, commits without advancing, commits a
-//! lower offset, and leaves. A group deleted on the broker disappears from the API.
+//! lower offset, and leaves. A group without members is in /metrics, survives a warm restart
+//! unchanged, and disappears from the API once deleted on the broker.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -19,6 +20,7 @@ fn config(addr: &str) -> String {
         r#"
 [general]
 pidfile = "@DIR@/burrow.pid"
+state-file = "@DIR@/state.json"
 [cluster.local]
 class-name = "kafka"
 servers = ["{addr}"]
@@ -158,7 +160,9 @@ async fn a_real_group_is_seen_through_the_group_apis_and_reaches_every_status() 
     }
 }
 
-/// A group deleted on the broker (DeleteGroups) is deleted from storage at the next poll.
+/// A group only the group APIs know (committed with OffsetCommit, no members) is in /metrics,
+/// keeps its window across a warm restart without a new entry, and once deleted on the broker
+/// (DeleteGroups) is deleted from storage at the next poll.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_deleted_on_the_broker_disappears() {
     let Some(python) = common::service("BURROW_TEST_PYTHON") else {
@@ -178,6 +182,44 @@ async fn a_group_deleted_on_the_broker_disappears() {
         let server = Server::start(&dir, &config(&addr));
         let detail = format!("/v3/kafka/local/consumer/{group}");
         server.wait_for(&format!("{name}: the group"), &detail, |s, _| s == 200);
+        // Downstream sees the group as from any source: /metrics, and a warm restart keeps its
+        // window without a new entry (it has no members and its offset did not change).
+        let (_, metrics) = common::http(server.port, "GET", "/metrics").unwrap();
+        let series =
+            format!("burrow_kafka_consumer_status{{cluster=\"local\",consumer_group=\"{group}\"}}");
+        let mut server = server;
+        let wait_metrics = std::time::Instant::now();
+        let mut metrics = metrics;
+        while !metrics.contains(&series) && wait_metrics.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(200));
+            metrics = common::http(server.port, "GET", "/metrics").unwrap().1;
+        }
+        assert!(
+            metrics.contains(&series),
+            "{name}: {series} not in /metrics"
+        );
+        let entries = |v: &Value| {
+            v["topics"][&topic][0]["offsets"]
+                .as_array()
+                .map_or(0, |o| o.iter().filter(|e| !e.is_null()).count())
+        };
+        let before =
+            entries(&server.wait_for(&format!("{name}: the window"), &detail, |s, _| s == 200));
+        assert!(server.terminate().success(), "{}", server.log());
+        let server = Server::start(&dir, &config(&addr));
+        let after = server.wait_for(&format!("{name}: restored"), &detail, |s, _| s == 200);
+        std::thread::sleep(Duration::from_secs(3));
+        let after_polls = server.wait_for(&format!("{name}: restored"), &detail, |s, _| s == 200);
+        assert_eq!(
+            entries(&after),
+            before,
+            "{name}: the window after a warm restart: {after}"
+        );
+        assert_eq!(
+            entries(&after_polls),
+            before,
+            "{name}: polls after the restart added entries: {after_polls}"
+        );
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/delete_group.py"
