@@ -30,6 +30,20 @@ fuzz_target!(|data: &[u8]| {
             offsets::encode_group_metadata_value(&mut b, &g).expect("decoded versions encode");
             assert_eq!(offsets::decode_group_metadata_value(&b).expect("re-encoded value decodes"), g);
         }
+        OffsetsRecord::ConsumerGroupMember { key, value: Some(v) } => {
+            let (mut k, mut b) = (Vec::new(), Vec::new());
+            offsets::encode_member_key(&mut k, 5, &key);
+            offsets::encode_member_metadata_value(&mut b, &v);
+            assert_eq!(
+                offsets::decode_record(&k, Some(&b)).expect("re-encoded record decodes"),
+                OffsetsRecord::ConsumerGroupMember { key, value: Some(v) }
+            );
+        }
+        OffsetsRecord::ConsumerGroupAssignment { value: Some(v), .. } => {
+            let mut b = Vec::new();
+            offsets::encode_member_assignment_value(&mut b, &v);
+            assert_eq!(offsets::decode_member_assignment_value(&b).expect("re-encoded value decodes"), v);
+        }
         _ => {}
     }
 });

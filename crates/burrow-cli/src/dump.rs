@@ -308,6 +308,14 @@ fn record_json(partition: i32, rec: &FetchedRecord, counts: &mut BTreeMap<String
                         }
                     };
                 }
+                OffsetsRecord::ConsumerGroupMember { key, value } => {
+                    v["key"] = json!(key);
+                    v["value"] = json!(value);
+                }
+                OffsetsRecord::ConsumerGroupAssignment { key, value } => {
+                    v["key"] = json!(key);
+                    v["value"] = json!(value);
+                }
                 OffsetsRecord::Coordinator {
                     group, tombstone, ..
                 } => {

@@ -126,7 +126,85 @@ fn bench_commits(c: &mut Criterion) {
             black_box(n)
         })
     });
+    bench_kip848(&mut g);
     g.finish();
+}
+
+/// Kafka 4's consumer-group records (KIP-848): 10,000 member metadata and 10,000 current
+/// assignment records (4 topics × 8 partitions each), decoded from key and value.
+fn bench_kip848(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    let mut members = Vec::new();
+    let mut assignments = Vec::new();
+    for i in 0..10_000u32 {
+        let group = format!("group-{}", i % 500);
+        let member = format!("member-{i}");
+        let key = offsets::MemberKey {
+            group: &group,
+            member: &member,
+        };
+        let (mut k5, mut v5, mut k8, mut v8) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        offsets::encode_member_key(&mut k5, 5, &key);
+        offsets::encode_member_metadata_value(
+            &mut v5,
+            &offsets::MemberMetadataValue {
+                version: 0,
+                instance_id: None,
+                rack_id: None,
+                client_id: "consumer-app-1",
+                client_host: "/10.20.30.40",
+                subscribed_topics: vec!["orders", "payments"],
+                subscribed_regex: None,
+                rebalance_timeout_ms: 300_000,
+                server_assignor: Some("uniform"),
+            },
+        );
+        offsets::encode_member_key(&mut k8, 8, &key);
+        offsets::encode_member_assignment_value(
+            &mut v8,
+            &offsets::MemberAssignmentValue {
+                version: 0,
+                member_epoch: 12,
+                previous_member_epoch: 11,
+                state: 0,
+                assigned: (0..4u8)
+                    .map(|t| offsets::TopicIdPartitions {
+                        topic_id: offsets::TopicId([t; 16]),
+                        partitions: (0..8).collect(),
+                    })
+                    .collect(),
+                pending_revocation: vec![],
+            },
+        );
+        members.push((k5, v5));
+        assignments.push((k8, v8));
+    }
+    g.throughput(Throughput::Elements(members.len() as u64));
+    g.bench_function("kip848_member_metadata", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (k, v) in &members {
+                if let Ok(OffsetsRecord::ConsumerGroupMember { value: Some(v), .. }) =
+                    offsets::decode_record(k, Some(v))
+                {
+                    n += v.client_host.len();
+                }
+            }
+            black_box(n)
+        })
+    });
+    g.bench_function("kip848_current_assignment", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (k, v) in &assignments {
+                if let Ok(OffsetsRecord::ConsumerGroupAssignment { value: Some(v), .. }) =
+                    offsets::decode_record(k, Some(v))
+                {
+                    n += v.assigned.len();
+                }
+            }
+            black_box(n)
+        })
+    });
 }
 
 /// The `records` of one fetched `__consumer_offsets` partition: 20,000 offset commits in

@@ -88,8 +88,7 @@ fn group_metadata_key_fixture() {
 fn kip848_share_and_streams_keys_are_recognised_by_type() {
     for (code, ty) in [
         (3i16, RecordType::ConsumerGroupMetadata),
-        (5, RecordType::ConsumerGroupMemberMetadata),
-        (8, RecordType::ConsumerGroupCurrentMemberAssignment),
+        (7, RecordType::ConsumerGroupTargetAssignmentMember),
         (11, RecordType::ShareGroupMetadata),
         (16, RecordType::ConsumerGroupRegularExpression),
         (17, RecordType::StreamsGroupMetadata),
@@ -651,5 +650,163 @@ proptest! {
         } else if cut < v.len() {
             prop_assert!(decode_group_metadata_value(&v[..cut]).is_err());
         }
+    }
+}
+
+/// Type 5, `ConsumerGroupMemberMetadata` (Kafka 4, KIP-848): key and value v0 written field by
+/// field from Kafka's schema, decoded and encoded back to the same bytes.
+#[test]
+fn kip848_member_metadata_golden() {
+    let key = bytes(&[
+        &[0x00, 0x05], // record type 5
+        &[0x00, 0x02], // GroupId: int16 length
+        b"cg",
+        &[0x00, 0x03], // MemberId
+        b"m-1",
+    ]);
+    let value = bytes(&[
+        &[0x00, 0x00], // version 0
+        &[0x00],       // InstanceId: null (compact, length + 1 = 0)
+        &[0x03],       // RackId: "r1"
+        b"r1",
+        &[0x04], // ClientId: "cli"
+        b"cli",
+        &[0x0a], // ClientHost: "/10.0.0.1"
+        b"/10.0.0.1",
+        &[0x03], // SubscribedTopicNames: 2 entries
+        &[0x02],
+        b"a",
+        &[0x02],
+        b"b",
+        &[0x00],                   // SubscribedTopicRegex: null
+        &[0x00, 0x00, 0x75, 0x30], // RebalanceTimeoutMs 30000
+        &[0x08],                   // ServerAssignor: "uniform"
+        b"uniform",
+        &[0x01, 0x00, 0x02, 0x01, 0x00], // tagged fields: tag 0 (ClassicMemberMetadata), 2 bytes
+    ]);
+    let want = offsets::MemberMetadataValue {
+        version: 0,
+        instance_id: None,
+        rack_id: Some("r1"),
+        client_id: "cli",
+        client_host: "/10.0.0.1",
+        subscribed_topics: vec!["a", "b"],
+        subscribed_regex: None,
+        rebalance_timeout_ms: 30_000,
+        server_assignor: Some("uniform"),
+    };
+    let key_want = offsets::MemberKey {
+        group: "cg",
+        member: "m-1",
+    };
+    assert_eq!(
+        decode_record(&key, Some(&value)).unwrap(),
+        OffsetsRecord::ConsumerGroupMember {
+            key: key_want,
+            value: Some(want.clone())
+        }
+    );
+    assert_eq!(
+        decode_record(&key, None).unwrap(),
+        OffsetsRecord::ConsumerGroupMember {
+            key: key_want,
+            value: None
+        }
+    );
+    let (mut k, mut v) = (Vec::new(), Vec::new());
+    offsets::encode_member_key(&mut k, 5, &key_want);
+    offsets::encode_member_metadata_value(&mut v, &want);
+    assert_eq!(k, key);
+    // The encoder writes no tagged fields; the rest is byte for byte.
+    assert_eq!(v[..v.len() - 1], value[..value.len() - 5]);
+    assert_eq!(v.last(), Some(&0x00));
+}
+
+/// Type 8, `ConsumerGroupCurrentMemberAssignment`: partitions by topic id.
+#[test]
+fn kip848_current_assignment_golden() {
+    let id: [u8; 16] = [
+        0x91, 0x3a, 0xf4, 0x12, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+        0x0b,
+    ];
+    let key = bytes(&[&[0x00, 0x08], &[0x00, 0x02], b"cg", &[0x00, 0x03], b"m-1"]);
+    let value = bytes(&[
+        &[0x00, 0x00],             // version 0
+        &[0x00, 0x00, 0x00, 0x07], // MemberEpoch 7
+        &[0x00, 0x00, 0x00, 0x06], // PreviousMemberEpoch 6
+        &[0x00],                   // State 0 (stable)
+        &[0x02],                   // AssignedPartitions: 1 topic
+        &id,
+        &[0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02], // Partitions [0, 2]
+        &[0x01, 0x00, 0x05, 0x02, 0x00, 0x00, 0x00, 0x07], // topic tags: tag 0 AssignmentEpochs [7]
+        &[0x01],                                           // PartitionsPendingRevocation: empty
+        &[0x00],                                           // tagged fields
+    ]);
+    let want = offsets::MemberAssignmentValue {
+        version: 0,
+        member_epoch: 7,
+        previous_member_epoch: 6,
+        state: 0,
+        assigned: vec![offsets::TopicIdPartitions {
+            topic_id: offsets::TopicId(id),
+            partitions: vec![0, 2],
+        }],
+        pending_revocation: vec![],
+    };
+    match decode_record(&key, Some(&value)).unwrap() {
+        OffsetsRecord::ConsumerGroupAssignment { key, value } => {
+            assert_eq!((key.group, key.member), ("cg", "m-1"));
+            assert_eq!(value, Some(want.clone()));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Kafka's tools show topic ids in URL-safe base64 without padding.
+    assert_eq!(offsets::TopicId(id).to_string(), "kTr0EgABAgMEBQYHCAkKCw");
+    let mut v = Vec::new();
+    offsets::encode_member_assignment_value(&mut v, &want);
+    let round = offsets::decode_member_assignment_value(&v).unwrap();
+    assert_eq!(round, want);
+    // A truncated value names the field it stopped in.
+    let e = offsets::decode_member_assignment_value(&value[..20]).unwrap_err();
+    assert_eq!(e.field, "topic_id");
+}
+
+proptest! {
+    #[test]
+    fn kip848_values_round_trip(
+        client_id in "[a-z0-9-]{0,20}",
+        host in "[/0-9.]{0,16}",
+        topics in prop::collection::vec("[a-z]{1,8}", 0..4),
+        assigned in prop::collection::vec((any::<[u8; 16]>(), prop::collection::vec(0i32..1000, 0..6)), 0..4),
+        epoch in any::<i32>(),
+    ) {
+        let meta = offsets::MemberMetadataValue {
+            version: 0,
+            instance_id: None,
+            rack_id: None,
+            client_id: &client_id,
+            client_host: &host,
+            subscribed_topics: topics.iter().map(String::as_str).collect(),
+            subscribed_regex: Some("^a"),
+            rebalance_timeout_ms: epoch,
+            server_assignor: None,
+        };
+        let mut v = Vec::new();
+        offsets::encode_member_metadata_value(&mut v, &meta);
+        prop_assert_eq!(offsets::decode_member_metadata_value(&v).unwrap(), meta);
+        let assignment = offsets::MemberAssignmentValue {
+            version: 0,
+            member_epoch: epoch,
+            previous_member_epoch: epoch.wrapping_sub(1),
+            state: 1,
+            assigned: assigned
+                .iter()
+                .map(|(id, ps)| offsets::TopicIdPartitions { topic_id: offsets::TopicId(*id), partitions: ps.clone() })
+                .collect(),
+            pending_revocation: vec![],
+        };
+        let mut v = Vec::new();
+        offsets::encode_member_assignment_value(&mut v, &assignment);
+        prop_assert_eq!(offsets::decode_member_assignment_value(&v).unwrap(), assignment);
     }
 }

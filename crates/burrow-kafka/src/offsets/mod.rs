@@ -31,7 +31,14 @@
 //! }
 //! ```
 
+mod kip848;
 mod wire;
+
+pub use kip848::{
+    decode_member_assignment_value, decode_member_metadata_value, encode_member_assignment_value,
+    encode_member_key, encode_member_metadata_value, MemberAssignmentValue, MemberKey,
+    MemberMetadataValue, TopicId, TopicIdPartitions,
+};
 
 use serde::Serialize;
 use wire::{Reader, Writer};
@@ -346,8 +353,24 @@ pub enum OffsetsRecord<'a> {
         /// The value, `None` for a tombstone.
         value: Option<GroupMetadataValue<'a>>,
     },
-    /// A KIP-848, share-group or streams-group record: recognised by type, its group id read,
-    /// the rest left undecoded.
+    /// KIP-848 member metadata (type 5): who a member of a consumer group is; `value: None`
+    /// is a tombstone (the member left).
+    ConsumerGroupMember {
+        /// Group and member.
+        key: MemberKey<'a>,
+        /// The value, `None` for a tombstone.
+        value: Option<MemberMetadataValue<'a>>,
+    },
+    /// KIP-848 current assignment (type 8): the partitions a member owns, by topic id;
+    /// `value: None` is a tombstone.
+    ConsumerGroupAssignment {
+        /// Group and member.
+        key: MemberKey<'a>,
+        /// The value, `None` for a tombstone.
+        value: Option<MemberAssignmentValue>,
+    },
+    /// Another KIP-848, share-group or streams-group record: recognised by type, its group id
+    /// read, the rest left undecoded.
     Coordinator {
         /// Which record.
         record_type: RecordType,
@@ -365,6 +388,10 @@ impl OffsetsRecord<'_> {
             Self::OffsetCommit { key, .. } if key.version == 0 => RecordType::LegacyOffsetCommit,
             Self::OffsetCommit { .. } => RecordType::OffsetCommit,
             Self::GroupMetadata { .. } => RecordType::GroupMetadata,
+            Self::ConsumerGroupMember { .. } => RecordType::ConsumerGroupMemberMetadata,
+            Self::ConsumerGroupAssignment { .. } => {
+                RecordType::ConsumerGroupCurrentMemberAssignment
+            }
             Self::Coordinator { record_type, .. } => *record_type,
         }
     }
@@ -374,6 +401,9 @@ impl OffsetsRecord<'_> {
         match self {
             Self::OffsetCommit { key, .. } => key.group,
             Self::GroupMetadata { group, .. } | Self::Coordinator { group, .. } => group,
+            Self::ConsumerGroupMember { key, .. } | Self::ConsumerGroupAssignment { key, .. } => {
+                key.group
+            }
         }
     }
 }
@@ -401,6 +431,16 @@ pub fn decode_record<'a>(
             let group = r.string(false, "group")?;
             let value = value.map(decode_group_metadata_value).transpose()?;
             Ok(OffsetsRecord::GroupMetadata { group, value })
+        }
+        5 => {
+            let key = kip848::decode_member_key(&mut r)?;
+            let value = value.map(decode_member_metadata_value).transpose()?;
+            Ok(OffsetsRecord::ConsumerGroupMember { key, value })
+        }
+        8 => {
+            let key = kip848::decode_member_key(&mut r)?;
+            let value = value.map(decode_member_assignment_value).transpose()?;
+            Ok(OffsetsRecord::ConsumerGroupAssignment { key, value })
         }
         other => match RecordType::from_code(other) {
             Some(record_type) => Ok(OffsetsRecord::Coordinator {

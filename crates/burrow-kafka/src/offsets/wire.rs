@@ -40,8 +40,16 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    pub(crate) fn i8(&mut self, field: &'static str) -> Result<i8, DecodeError> {
+        Ok(i8::from_be_bytes(self.array(field)?))
+    }
+
     pub(crate) fn i16(&mut self, field: &'static str) -> Result<i16, DecodeError> {
         Ok(i16::from_be_bytes(self.array(field)?))
+    }
+
+    pub(crate) fn uuid(&mut self, field: &'static str) -> Result<[u8; 16], DecodeError> {
+        self.array(field)
     }
 
     pub(crate) fn i32(&mut self, field: &'static str) -> Result<i32, DecodeError> {
@@ -199,6 +207,12 @@ pub(crate) struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    pub(crate) fn i8(&mut self, v: i8) {
+        self.out.extend_from_slice(&v.to_be_bytes());
+    }
+    pub(crate) fn uuid(&mut self, v: &[u8; 16]) {
+        self.out.extend_from_slice(v);
+    }
     pub(crate) fn i16(&mut self, v: i16) {
         self.out.extend_from_slice(&v.to_be_bytes());
     }
