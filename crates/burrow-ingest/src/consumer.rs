@@ -12,6 +12,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, info, warn};
 
 use burrow_core::{now_ms, ConsumerOffsetRef};
+use burrow_kafka::offsets::TopicId;
 use burrow_kafka::{
     ClientConfig, FetchOptions, IsolationLevel, KafkaClient, KafkaError, LogPosition, OffsetSpec,
     RawRecords, RecordRef,
@@ -187,7 +188,14 @@ pub struct Processor {
     skipped_unsupported: IntCounter,
     skipped_decode: IntCounter,
     undecodable_log: burrow_core::throttle::Throttle,
+    /// KIP-848 groups' members, for their owners.
+    members: Mutex<crate::kip848::Members>,
+    /// Topic names by id (KIP-848 assignments name topics by id).
+    topic_names: Option<TopicNames>,
 }
+
+/// Resolves a topic id to its name (from the client's metadata).
+pub type TopicNames = Arc<dyn Fn(&TopicId) -> Option<String> + Send + Sync>;
 
 impl Processor {
     /// A processor for the module described by `settings`.
@@ -214,7 +222,16 @@ impl Processor {
             storage,
             metrics,
             refresher,
+            members: Mutex::default(),
+            topic_names: None,
         }
+    }
+
+    /// Resolves the topic ids of KIP-848 assignments with `names` (without it, KIP-848 groups
+    /// get no owners).
+    pub fn with_topic_names(mut self, names: TopicNames) -> Self {
+        self.topic_names = Some(names);
+        self
     }
 
     /// Processes the records of one fetch from `partition`, in order, at `now_ms`: decodes them
@@ -357,6 +374,48 @@ impl Processor {
                     let _ = self.storage.apply(now_ms, &event);
                 }
             }
+            GroupChange::MemberMetadata { .. } | GroupChange::MemberAssignment { .. } => {
+                self.member_owners(now_ms, &change);
+            }
+        }
+    }
+
+    /// A KIP-848 member record: the group's owners written again (cleared, then each
+    /// partition's), topics named through the client's metadata.
+    fn member_owners(&self, now_ms: i64, change: &GroupChange<'_>) {
+        let owners = {
+            let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
+            members.apply(change)
+        };
+        let (Some(owners), Some(names)) = (owners, &self.topic_names) else {
+            return;
+        };
+        let group = change.group().to_string();
+        let clear = burrow_core::StorageEvent::ClearOwners(burrow_core::ClearOwnersEvent {
+            cluster: self.cluster.clone(),
+            group: group.clone(),
+        });
+        let _ = self.storage.apply(now_ms, &clear);
+        let mut unnamed = 0;
+        for o in owners {
+            let Some(topic) = names(&o.topic_id) else {
+                unnamed += 1;
+                continue;
+            };
+            let event = burrow_core::StorageEvent::ConsumerOwner(burrow_core::ConsumerOwnerEvent {
+                cluster: self.cluster.clone(),
+                group: group.clone(),
+                topic,
+                partition: o.partition,
+                owner: o.host,
+                client_id: o.client_id,
+            });
+            if let Outcome::Dropped(r) = self.storage.apply(now_ms, &event) {
+                self.dropped(r, true);
+            }
+        }
+        if unnamed > 0 {
+            debug!(consumer = %self.module, group, unnamed, "owners of topics whose id the metadata does not name yet were skipped");
         }
     }
 
@@ -501,12 +560,12 @@ async fn run(
         ready,
         gauge,
     });
-    let processor = Arc::new(Processor::new(
-        &settings,
-        storage,
-        metrics.clone(),
-        refresher,
-    ));
+    let names_client = client.clone();
+    let names: TopicNames =
+        Arc::new(move |id: &TopicId| names_client.metadata().topic_by_id(id).map(str::to_string));
+    let processor = Arc::new(
+        Processor::new(&settings, storage, metrics.clone(), refresher).with_topic_names(names),
+    );
     let fetch_errors = metrics.fetch_errors.with_label_values(&[&settings.name]);
     let reader = Reader {
         client: client.clone(),

@@ -12,6 +12,7 @@
 //!   offsets and members through the group APIs (ListGroups, OffsetFetch, DescribeGroups), for
 //!   clusters whose `__consumer_offsets` cannot be read; each poll becomes window entries.
 //!
+//! - [`kip848`]: owners of Kafka 4's KIP-848 consumer groups, from their member records.
 //! - [`mapping`]: the one mapping from an offsets-topic record to storage, used by both.
 //! - [`check`]: a one-shot evaluation of one group straight from the cluster (`burrow-cli check`).
 //! - [`config`]: the `[cluster.*]` and `[consumer.*]` sections and their conversion to settings.
@@ -30,6 +31,7 @@ pub mod consumer;
 mod error;
 pub mod group_api;
 pub mod health;
+pub mod kip848;
 pub mod mapping;
 mod metrics;
 pub mod time_lag;

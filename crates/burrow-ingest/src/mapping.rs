@@ -59,6 +59,25 @@ pub enum GroupChange<'a> {
         /// Group.
         group: &'a str,
     },
+    /// KIP-848 member metadata (record type 5): who a member is, `None` when it left. Owners
+    /// come from this and the member's assignment together ([`crate::kip848::Members`]).
+    MemberMetadata {
+        /// Group.
+        group: &'a str,
+        /// Member id.
+        member: &'a str,
+        /// (client host, client id), `None` for a tombstone.
+        client: Option<(&'a str, &'a str)>,
+    },
+    /// KIP-848 current member assignment (record type 8), by topic id; `None` when removed.
+    MemberAssignment {
+        /// Group.
+        group: &'a str,
+        /// Member id.
+        member: &'a str,
+        /// The member's partitions, `None` for a tombstone.
+        assigned: Option<Vec<burrow_kafka::offsets::TopicIdPartitions>>,
+    },
 }
 
 /// Why a record gives storage nothing.
@@ -135,7 +154,19 @@ pub fn map_record<'a>(
             }
             Ok(GroupChange::Owners { group, owners })
         }
-        // KIP-848, share, streams and transaction records, and any added later.
+        OffsetsRecord::ConsumerGroupMember { key, value } => Ok(GroupChange::MemberMetadata {
+            group: key.group,
+            member: key.member,
+            client: value.map(|v| (v.client_host, v.client_id)),
+        }),
+        OffsetsRecord::ConsumerGroupAssignment { key, value } => {
+            Ok(GroupChange::MemberAssignment {
+                group: key.group,
+                member: key.member,
+                assigned: value.map(|v| v.assigned),
+            })
+        }
+        // Other KIP-848, share, streams and transaction records, and any added later.
         _ => Err(Skip::Unsupported),
     }
 }
@@ -147,7 +178,9 @@ impl GroupChange<'_> {
             GroupChange::Commit(c) => c.group,
             GroupChange::OffsetTombstone { group, .. }
             | GroupChange::Owners { group, .. }
-            | GroupChange::GroupTombstone { group } => group,
+            | GroupChange::GroupTombstone { group }
+            | GroupChange::MemberMetadata { group, .. }
+            | GroupChange::MemberAssignment { group, .. } => group,
         }
     }
 
@@ -200,6 +233,9 @@ impl GroupChange<'_> {
                     topic: None,
                 })]
             }
+            // Owners need the member's other record and topic names: the consumer's
+            // [`crate::kip848::Members`] makes them.
+            GroupChange::MemberMetadata { .. } | GroupChange::MemberAssignment { .. } => Vec::new(),
         }
     }
 }

@@ -228,3 +228,150 @@ async fn start_modes_backfill_readiness_and_live_commits() {
         cluster.stop().await;
     }
 }
+
+/// Kafka 4's consumer group protocol (KIP-848): a member's metadata (type 5) and current
+/// assignment (type 8, partitions by topic id) written into the offsets topic make it the
+/// owner of those partitions, its topic named through the metadata; the assignment's tombstone
+/// clears it. On brokers whose metadata carries topic ids (tansu; noida answers nil ids).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kip848_members_own_their_assigned_partitions() {
+    for (name, addr) in brokers() {
+        let client = KafkaClient::connect(std::slice::from_ref(&addr), ClientConfig::default())
+            .await
+            .unwrap();
+        let id = format!("{}-{name}", std::process::id());
+        let offsets_topic = format!("offsets848-{id}");
+        let topic = format!("orders848-{id}");
+        client
+            .create_topic(&offsets_topic, OFFSETS_PARTITIONS, 1)
+            .await
+            .unwrap();
+        client
+            .create_topic(&topic, TOPIC_PARTITIONS, 1)
+            .await
+            .unwrap();
+        let md = client.refresh_metadata().await.unwrap();
+        let Some(topic_id) = md.topics[&topic].id else {
+            eprintln!("{name}: no topic ids in its metadata; skipped");
+            continue;
+        };
+        for p in 0..TOPIC_PARTITIONS {
+            client
+                .produce(
+                    &topic,
+                    p,
+                    &[(None, Some(Bytes::from_static(b"x")))],
+                    Compression::None,
+                )
+                .await
+                .unwrap();
+        }
+        let group = format!("kip848-{id}");
+        // A commit, so that the group exists in storage (owners of an unknown group are dropped).
+        commit_all(&client, &offsets_topic, &group, &topic, 1, false).await;
+        let key = offsets::MemberKey {
+            group: &group,
+            member: "member-1",
+        };
+        let (mut k5, mut v5, mut k8, mut v8) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        offsets::encode_member_key(&mut k5, 5, &key);
+        offsets::encode_member_metadata_value(
+            &mut v5,
+            &offsets::MemberMetadataValue {
+                version: 0,
+                instance_id: None,
+                rack_id: None,
+                client_id: "kip848-client",
+                client_host: "/10.8.4.8",
+                subscribed_topics: vec![&topic],
+                subscribed_regex: None,
+                rebalance_timeout_ms: 30_000,
+                server_assignor: Some("uniform"),
+            },
+        );
+        offsets::encode_member_key(&mut k8, 8, &key);
+        offsets::encode_member_assignment_value(
+            &mut v8,
+            &offsets::MemberAssignmentValue {
+                version: 0,
+                member_epoch: 3,
+                previous_member_epoch: 2,
+                state: 0,
+                assigned: vec![offsets::TopicIdPartitions {
+                    topic_id,
+                    partitions: vec![0, 2],
+                }],
+                pending_revocation: vec![],
+            },
+        );
+        let p = offsets::partition_for_group(&group, OFFSETS_PARTITIONS);
+        let write = |k: Vec<u8>, v: Option<Vec<u8>>| {
+            let client = client.clone();
+            let offsets_topic = offsets_topic.clone();
+            async move {
+                client
+                    .produce(
+                        &offsets_topic,
+                        p,
+                        &[(Some(Bytes::from(k)), v.map(Bytes::from))],
+                        Compression::None,
+                    )
+                    .await
+                    .unwrap();
+            }
+        };
+        write(k5, Some(v5)).await;
+        write(k8.clone(), Some(v8)).await;
+
+        let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
+        let metrics = IngestMetrics::unregistered();
+        let cluster = cluster::start(cluster_settings(&addr), storage.clone(), metrics.clone());
+        let consumer = consumer::start(
+            ConsumerSettings {
+                name: "kip848".into(),
+                cluster: "local".into(),
+                servers: vec![addr.clone()],
+                client: ClientConfig::default(),
+                offsets_topic: offsets_topic.clone(),
+                start_latest: false,
+                backfill_earliest: false,
+                resume: Default::default(),
+                position_check: Duration::from_secs(10),
+                filter: GroupFilter::default(),
+            },
+            storage.clone(),
+            metrics.clone(),
+            Some(cluster.refresher()),
+            cluster.first_round(),
+        );
+        let owners = |storage: &Storage| -> Vec<(String, String)> {
+            storage
+                .fetch_consumer(burrow_core::now_ms(), "local", &group)
+                .and_then(|t| t.get(&topic).cloned())
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .map(|p| (p.owner.clone(), p.client_id.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let owned = |o: &[(String, String)], p: usize| {
+            o.get(p)
+                .is_some_and(|(h, c)| h == "/10.8.4.8" && c == "kip848-client")
+        };
+        wait_for(&format!("{name}: KIP-848 owners"), || {
+            let o = owners(&storage);
+            owned(&o, 0) && owned(&o, 2) && !owned(&o, 1)
+        })
+        .await;
+        // The assignment removed: the member owns nothing any more.
+        write(k8, None).await;
+        wait_for(&format!("{name}: KIP-848 owners cleared"), || {
+            owners(&storage).iter().all(|(h, _)| h.is_empty())
+        })
+        .await;
+        consumer.stop().await;
+        cluster.stop().await;
+    }
+}

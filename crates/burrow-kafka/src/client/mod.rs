@@ -64,6 +64,8 @@ pub struct PartitionInfo {
 /// One topic in [`Metadata`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicInfo {
+    /// The topic's id (Metadata v10+; `None` when the broker does not say).
+    pub id: Option<crate::offsets::TopicId>,
     /// Whether Kafka marks it internal (`__consumer_offsets`, `__transaction_state`).
     pub internal: bool,
     /// Kafka error code for this topic (0 = none).
@@ -86,6 +88,14 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The name of the topic with this id (KIP-848 records name topics by id).
+    pub fn topic_by_id(&self, id: &crate::offsets::TopicId) -> Option<&str> {
+        self.topics
+            .iter()
+            .find(|(_, t)| t.id.as_ref() == Some(id))
+            .map(|(name, _)| name.as_str())
+    }
+
     /// The leader of a partition, if it has one.
     pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
         self.topics
@@ -355,6 +365,8 @@ impl KafkaClient {
             md.topics.insert(
                 name.0.to_string(),
                 TopicInfo {
+                    id: Some(crate::offsets::TopicId(*t.topic_id.as_bytes()))
+                        .filter(|id| id.0 != [0; 16]),
                     internal: t.is_internal,
                     error_code: t.error_code,
                     partitions,
