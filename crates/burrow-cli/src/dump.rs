@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use burrow_kafka::offsets::{self, OffsetsRecord};
 use burrow_kafka::{
-    ClientConfig, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, KafkaError,
-    LogPosition, OffsetSpec,
+    ClientConfig, FetchOptions, FetchedRecord, IsolationLevel, KafkaClient, LogPosition, OffsetSpec,
 };
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -144,7 +143,7 @@ async fn dump(args: &Args) -> anyhow::Result<ExitCode> {
                             None => {}
                         }
                     }
-                    Err(e) if is_out_of_range(&e) => {
+                    Err(e) if e.is_offset_out_of_range() => {
                         match log_start_if_outside(&client, &topic, p, offset).await {
                             Some(start) => offset = start,
                             None => tokio::time::sleep(Duration::from_millis(500)).await,
@@ -221,10 +220,6 @@ const GIVE_UP_AFTER: u32 = 5;
 
 /// How often a follower waiting past the broker's reported end checks its position.
 const POSITION_CHECK: Duration = Duration::from_secs(10);
-
-fn is_out_of_range(e: &KafkaError) -> bool {
-    e.response_error() == Some(burrow_kafka::ResponseError::OffsetOutOfRange)
-}
 
 /// The log start to go on from when `offset` is outside the partition's log (said on stderr
 /// with the bounds): before its start (retention), or past its real end (the log went

@@ -586,7 +586,7 @@ async fn read_range(
                 client.refresh_metadata().await?;
                 client.fetch(topic, partition, at, opts).await?
             }
-            Some((_, Err(e))) if is_out_of_range(&e) && resets < MAX_RESETS => {
+            Some((_, Err(e))) if e.is_offset_out_of_range() && resets < MAX_RESETS => {
                 resets += 1;
                 at = go_on_from(client, topic, partition, at).await.ok_or(e)?;
                 continue;
@@ -624,10 +624,6 @@ async fn read_range(
 
 /// Times one read goes back to the log start before giving up (a log that keeps moving).
 const MAX_RESETS: usize = 3;
-
-fn is_out_of_range(e: &KafkaError) -> bool {
-    e.response_error() == Some(burrow_kafka::ResponseError::OffsetOutOfRange)
-}
 
 /// After OFFSET_OUT_OF_RANGE at `at`: the log start to read on from (retention removed what was
 /// there, or the log went backwards), said with the log's bounds; `None` when the position is

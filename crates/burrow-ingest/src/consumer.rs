@@ -14,8 +14,8 @@ use tracing::{debug, info, warn};
 use burrow_core::{now_ms, ConsumerOffsetRef};
 use burrow_kafka::offsets::TopicId;
 use burrow_kafka::{
-    ClientConfig, FetchOptions, IsolationLevel, KafkaClient, KafkaError, LogPosition, OffsetSpec,
-    RawRecords, RecordRef,
+    ClientConfig, FetchOptions, IsolationLevel, KafkaClient, LogPosition, OffsetSpec, RawRecords,
+    RecordRef,
 };
 use burrow_storage::{CommitWriter, DropReason, GroupFilter, Outcome, Storage};
 
@@ -945,7 +945,7 @@ impl Reader {
                         }
                         Err(e) => {
                             self.fetch_errors.inc();
-                            if is_out_of_range(&e) {
+                            if e.is_offset_out_of_range() {
                                 // Retention removed what was to be read, or the log went
                                 // backwards: go on from the log start.
                                 if let Some(start) = self.out_of_range(partition, pos.offset).await
@@ -1043,8 +1043,4 @@ impl Reader {
         self.resets_out_of_range.inc();
         Some(log_start)
     }
-}
-
-fn is_out_of_range(e: &KafkaError) -> bool {
-    e.response_error() == Some(burrow_kafka::ResponseError::OffsetOutOfRange)
 }

@@ -144,6 +144,12 @@ impl KafkaError {
         }
     }
 
+    /// Whether the broker answered OFFSET_OUT_OF_RANGE: the position asked for is not in the
+    /// partition's log (see [`crate::KafkaClient::check_position`]).
+    pub fn is_offset_out_of_range(&self) -> bool {
+        self.response_error() == Some(kafka_protocol::ResponseError::OffsetOutOfRange)
+    }
+
     /// Whether retrying after a metadata refresh may help (leader moved, broker gone).
     pub fn needs_metadata_refresh(&self) -> bool {
         match self {

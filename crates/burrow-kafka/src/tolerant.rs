@@ -73,14 +73,11 @@ impl TolerantDecode for FetchResponse {
             .with_error_code(wire::i16(buf)?)
             .with_session_id(wire::i32(buf)?)
             .with_responses(structs(buf, version)?);
-        let mut node_endpoints = None;
-        response.unknown_tagged_fields = read_tagged_fields(buf, |tag, value| {
-            if tag == 0 && version >= FETCH_NODE_ENDPOINTS {
-                node_endpoints = decode_exactly(value, |b| structs(b, version));
-                return node_endpoints.is_some();
-            }
-            false
-        })?;
+        let (unknown, node_endpoints) =
+            tagged_fields_with_tag0(buf, version >= FETCH_NODE_ENDPOINTS, |b| {
+                structs(b, version)
+            })?;
+        response.unknown_tagged_fields = unknown;
         if let Some(endpoints) = node_endpoints {
             response.node_endpoints = endpoints;
         }
@@ -103,14 +100,11 @@ impl TolerantDecode for ProduceResponse {
         let mut response = ProduceResponse::default()
             .with_responses(responses)
             .with_throttle_time_ms(wire::i32(buf)?);
-        let mut node_endpoints = None;
-        response.unknown_tagged_fields = read_tagged_fields(buf, |tag, value| {
-            if tag == 0 && version >= PRODUCE_LEADER_HINTS {
-                node_endpoints = decode_exactly(value, |b| structs(b, version));
-                return node_endpoints.is_some();
-            }
-            false
-        })?;
+        let (unknown, node_endpoints) =
+            tagged_fields_with_tag0(buf, version >= PRODUCE_LEADER_HINTS, |b| {
+                structs(b, version)
+            })?;
+        response.unknown_tagged_fields = unknown;
         if let Some(endpoints) = node_endpoints {
             response.node_endpoints = endpoints;
         }
@@ -141,18 +135,34 @@ fn produce_partition(buf: &mut Bytes, version: i16) -> Result<PartitionProduceRe
         .with_log_start_offset(wire::i64(buf)?)
         .with_record_errors(structs(buf, version)?)
         .with_error_message(wire::compact_string(buf)?);
-    let mut current_leader = None;
-    partition.unknown_tagged_fields = read_tagged_fields(buf, |tag, value| {
-        if tag == 0 && version >= PRODUCE_LEADER_HINTS {
-            current_leader = decode_exactly(value, |b| Decodable::decode(b, version));
-            return current_leader.is_some();
-        }
-        false
-    })?;
+    let (unknown, current_leader) =
+        tagged_fields_with_tag0(buf, version >= PRODUCE_LEADER_HINTS, |b| {
+            Decodable::decode(b, version)
+        })?;
+    partition.unknown_tagged_fields = unknown;
     if let Some(leader) = current_leader {
         partition.current_leader = leader;
     }
     Ok(partition)
+}
+
+/// Reads a tagged-field section whose only known field is tag 0, decoded with `decode` when
+/// this version `defines` it (every message decoded here has that shape); every other field,
+/// and tag 0 at other versions or when its bytes do not decode, is kept as unknown.
+fn tagged_fields_with_tag0<T>(
+    buf: &mut Bytes,
+    defines: bool,
+    decode: impl Fn(&mut Bytes) -> Result<T>,
+) -> Result<(BTreeMap<i32, Bytes>, Option<T>)> {
+    let mut tag0 = None;
+    let unknown = read_tagged_fields(buf, |tag, value| {
+        if tag == 0 && defines {
+            tag0 = decode_exactly(value, &decode);
+            return tag0.is_some();
+        }
+        false
+    })?;
+    Ok((unknown, tag0))
 }
 
 /// Reads a tagged-field section. Each field is offered to `take_known` with its bytes; what
