@@ -148,6 +148,31 @@ fn newest(storage: &Storage, group: &str, topic: &str) -> Option<i64> {
     partition.offsets.iter().flatten().last().map(|o| o.offset)
 }
 
+/// The topics of the proxy tests.
+const OFFSETS_TOPIC: &str = "offsets-faults";
+const TOPIC: &str = "orders";
+
+/// A proxy on `proxy_port` in front of `broker` (which advertises that port), the topics made
+/// through it, a client through it, and a writer the proxy never faults.
+async fn behind_the_proxy(
+    broker: &OwnBroker,
+    proxy_port: u16,
+) -> (FaultProxy, KafkaClient, KafkaClient) {
+    let proxy = FaultProxy::start_on(proxy_port, &broker.addr());
+    let addr = proxy.addr();
+    let client = topics(&addr, OFFSETS_TOPIC, TOPIC).await;
+    let writer = KafkaClient::connect(
+        std::slice::from_ref(&addr),
+        ClientConfig {
+            client_id: EXEMPT_CLIENT_ID.to_string(),
+            ..ClientConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    (proxy, client, writer)
+}
+
 /// Waits up to `limit` for `f`; how long it took.
 async fn within(limit: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
     let t = Instant::now();
@@ -238,19 +263,9 @@ async fn faults_in_the_middle_of_a_conversation() {
             continue;
         };
         let name = kind.name();
-        let proxy = FaultProxy::start_on(proxy_port, &broker.addr());
+        let (proxy, client, writer) = behind_the_proxy(&broker, proxy_port).await;
         let addr = proxy.addr();
-        let (offsets_topic, topic) = ("offsets-faults".to_string(), "orders".to_string());
-        let client = topics(&addr, &offsets_topic, &topic).await;
-        let writer = KafkaClient::connect(
-            std::slice::from_ref(&addr),
-            ClientConfig {
-                client_id: EXEMPT_CLIENT_ID.to_string(),
-                ..ClientConfig::default()
-            },
-        )
-        .await
-        .unwrap();
+        let (offsets_topic, topic) = (OFFSETS_TOPIC.to_string(), TOPIC.to_string());
         let modules = Modules::start(&addr, &offsets_topic).await;
         let mut offset = 0;
         for fault in [
@@ -304,19 +319,9 @@ async fn group_api_polls_recover_from_an_unreachable_coordinator() {
             continue;
         };
         let name = kind.name();
-        let proxy = FaultProxy::start_on(proxy_port, &broker.addr());
+        let (proxy, _client, writer) = behind_the_proxy(&broker, proxy_port).await;
         let addr = proxy.addr();
-        let (offsets_topic, topic) = ("offsets-faults".to_string(), "orders".to_string());
-        let _client = topics(&addr, &offsets_topic, &topic).await;
-        let writer = KafkaClient::connect(
-            std::slice::from_ref(&addr),
-            ClientConfig {
-                client_id: EXEMPT_CLIENT_ID.to_string(),
-                ..ClientConfig::default()
-            },
-        )
-        .await
-        .unwrap();
+        let topic = TOPIC.to_string();
         let storage = Arc::new(Storage::new(StorageConfig::default(), ["local"]).unwrap());
         let metrics = IngestMetrics::unregistered();
         let cluster = cluster::start(cluster_settings(&addr), storage.clone(), metrics.clone());
