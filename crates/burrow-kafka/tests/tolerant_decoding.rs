@@ -115,7 +115,12 @@ fn add_tags<T: Levels>(response: &mut T, version: i16, pool: &[Vec<(u32, Vec<u8>
     response.levels(&mut |level, tags| {
         for (tag, value) in next.next().into_iter().flatten() {
             let tag = *tag as i32;
-            if defined_tags(level, version).contains(&tag) {
+            // A tag the level defines at this version is not arbitrary; a tag already added
+            // here would replace the first (and its stand-in's marker).
+            if defined_tags(level, version).contains(&tag)
+                || tags.contains_key(&tag)
+                || tags.contains_key(&(STAND_IN + tag))
+            {
                 continue;
             }
             let (key, value) = if defined_somewhere(level).contains(&tag) {
