@@ -235,3 +235,72 @@ async fn a_group_deleted_on_the_broker_disappears() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// One cluster read by a `kafka` and a `kafka_admin` module: the offsets topic wins per group
+/// partition. A group only the group APIs know is fed by the polls; once the offsets topic holds
+/// a commit of a group, its window holds the topic's commits only and the polls' entries for it
+/// are dropped (counted as `other_source`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_both_sources_the_offsets_topic_wins() {
+    for (name, addr) in brokers() {
+        let id = format!("{}-{name}", std::process::id());
+        let topic = format!("both-topic-{id}");
+        let (shared, polled) = (format!("both-shared-{id}"), format!("both-polled-{id}"));
+        let kafka = Kafka::connect(&addr).await;
+        kafka.topic(&topic, 10).await;
+        for group in [&shared, &polled] {
+            kafka
+                .client
+                .commit_offsets(group, &topic, &[(0, 2)])
+                .await
+                .unwrap();
+        }
+        let dir = std::env::temp_dir().join(format!("burrow-both-{id}"));
+        let both = config(&addr).replace(
+            "[consumer.admin]",
+            &format!(
+                "[consumer.topic]\nclass-name = \"kafka\"\ncluster = \"local\"\nservers = [\"{addr}\"]\n[consumer.admin]"
+            ),
+        );
+        let server = Server::start(&dir, &both);
+        let offsets = |v: &Value| -> Vec<i64> {
+            v["topics"][&topic][0]["offsets"]
+                .as_array()
+                .map_or(vec![], |o| {
+                    o.iter().filter_map(|e| e["offset"].as_i64()).collect()
+                })
+        };
+        let detail = |g: &str| format!("/v3/kafka/local/consumer/{g}");
+        server.wait_for(
+            &format!("{name}: polled first"),
+            &detail(&shared),
+            |s, v| s == 200 && offsets(v) == [2],
+        );
+        kafka.commit(&shared, &topic, 7, common::now_ms()).await;
+        server.wait_for(
+            &format!("{name}: the topic takes over"),
+            &detail(&shared),
+            |s, v| s == 200 && offsets(v) == [7],
+        );
+        // The group APIs see a new offset: its poll entry is dropped.
+        kafka
+            .client
+            .commit_offsets(&shared, &topic, &[(0, 3)])
+            .await
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        let (_, v) = get_json(server.port, &detail(&shared)).unwrap();
+        assert_eq!(offsets(&v), [7], "{name}: {v}");
+        let (_, v) = get_json(server.port, &detail(&polled)).unwrap();
+        assert_eq!(offsets(&v), [2], "{name}: the polled group: {v}");
+        let (_, metrics) = common::http(server.port, "GET", "/metrics").unwrap();
+        assert!(
+            metrics.contains(
+                "burrow_storage_writes_dropped_total{module=\"admin\",reason=\"other_source\"}"
+            ),
+            "{name}: no other_source drops in /metrics"
+        );
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -22,6 +22,21 @@ pub struct BrokerOffsetEvent {
     pub timestamp: i64,
 }
 
+/// Where the orders of entries made from polls of the group APIs start
+/// ([`ConsumerOffsetEvent::order`]). Orders below it are log positions: record offsets of
+/// `__consumer_offsets` and ZooKeeper mzxids. From it on they are poll times: this plus
+/// milliseconds since the epoch, written by `kafka_admin` modules.
+///
+/// A window holds entries of one kind, and the offsets topic wins: storage drops poll entries
+/// for a window holding log entries, and the first log entry for a window of poll entries
+/// replaces them (docs/configuration.md, "one cluster, both sources").
+pub const POLL_ORDERS: i64 = 1 << 62;
+
+/// Whether `order` is a poll time ([`POLL_ORDERS`]) rather than a log position.
+pub fn is_poll_order(order: i64) -> bool {
+    order >= POLL_ORDERS
+}
+
 /// A committed offset (Burrow's `SetConsumerOffset`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +51,8 @@ pub struct ConsumerOffsetEvent {
     pub partition: i32,
     /// Committed offset.
     pub offset: i64,
-    /// Ordering key: record offset in `__consumer_offsets` (or ZooKeeper mzxid).
+    /// Ordering key: record offset in `__consumer_offsets` (or ZooKeeper mzxid), or a poll time
+    /// from [`POLL_ORDERS`] on.
     pub order: i64,
     /// Commit timestamp (ms).
     pub timestamp: i64,

@@ -23,9 +23,9 @@ pub mod throttle;
 
 pub use clock::now_ms;
 pub use events::{
-    BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOffsetRef,
+    is_poll_order, BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOffsetRef,
     ConsumerOwnerEvent, DeleteGroupEvent, DeleteTopicEvent, OffsetTombstoneEvent, StorageEvent,
-    TimedEvent,
+    TimedEvent, POLL_ORDERS,
 };
 pub use offsets::{BrokerOffset, ConsumerOffset, ConsumerPartition, ConsumerTopics};
 pub use source::ConsumerSource;

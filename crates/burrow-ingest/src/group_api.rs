@@ -10,12 +10,17 @@
 //! Polls are `poll-interval` apart, each delay drawn between 0.8 and 1.2 times it ([`jittered`]).
 //!
 //! The group APIs give no commit time, so a poll becomes window entries this way ([`PollState`]):
-//! - a changed offset is an entry observed at poll time (timestamp and order: the poll time);
+//! - a changed offset is an entry observed at poll time (timestamp: the poll time; order: the
+//!   poll time from [`burrow_core::POLL_ORDERS`] on, after every log position);
 //! - an unchanged offset of a group with members is an entry too: what a consumer that commits on
 //!   a timer produces, so a live consumer that does not advance turns STALL;
 //! - a group without members adds nothing, so a dead group with lag turns STOP once its window
 //!   ages;
 //! - an offset that went back is an entry like any other change: a rewind is a rewind.
+//!
+//! On a cluster that a `kafka` module reads too, the offsets topic wins per group partition:
+//! storage drops poll entries for a window holding the topic's commits, and the topic's first
+//! commit replaces a window of poll entries ([`burrow_core::POLL_ORDERS`]).
 //!
 //! Owners (client host) and client ids come from the members' assignments, written every poll
 //! (cleared first when they changed); a group no longer listed by a complete listing is deleted
@@ -32,7 +37,7 @@ use tracing::{debug, info, warn};
 use burrow_core::throttle::Throttle;
 use burrow_core::{
     now_ms, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOwnerEvent, DeleteGroupEvent,
-    StorageEvent,
+    StorageEvent, POLL_ORDERS,
 };
 use burrow_kafka::{ClientConfig, CommittedOffset, GroupDescription, KafkaClient, ListedGroup};
 use burrow_storage::{GroupFilter, Outcome, Storage};
@@ -329,8 +334,8 @@ impl PollState {
         stored: &dyn Fn(&str) -> StoredOffsets,
     ) -> Vec<StorageEvent> {
         // Orders keep increasing even if the clock steps back.
-        let order = now_ms.max(self.last_order + 1);
-        self.last_order = order;
+        self.last_order = now_ms.max(self.last_order + 1);
+        let order = POLL_ORDERS.saturating_add(self.last_order);
         let mut events = Vec::new();
         for g in &polled.groups {
             self.seed(g, stored);
@@ -502,11 +507,15 @@ mod tests {
         );
     }
 
+    /// (offset, poll time) of each entry; their orders are poll times after every log position.
     fn commits(events: &[StorageEvent]) -> Vec<(i64, i64)> {
         events
             .iter()
             .filter_map(|e| match e {
-                StorageEvent::ConsumerOffset(c) => Some((c.offset, c.order)),
+                StorageEvent::ConsumerOffset(c) => {
+                    assert!(burrow_core::is_poll_order(c.order), "{c:?}");
+                    Some((c.offset, c.order - POLL_ORDERS))
+                }
                 _ => None,
             })
             .collect()

@@ -44,51 +44,69 @@ fn verdict(storage: &Storage, now: i64) -> Status {
     evaluator.evaluate(now, "c", "g", true).partitions[0].status
 }
 
-/// Through `kafka`: every commit, ordered by its (record) offset in the offsets topic.
-fn through_offsets_topic(s: &Scenario) -> Status {
-    let storage = storage();
-    let mut record = 0;
-    for sec in 0..=s.seconds {
-        let at = T0 + sec * 1000;
-        broker(&storage, at, (s.end)(sec));
-        if (s.commits_at)(sec) {
-            record += 1;
-            let commit = StorageEvent::ConsumerOffset(ConsumerOffsetEvent {
-                cluster: "c".into(),
-                group: "g".into(),
-                topic: TOPIC.into(),
-                partition: 0,
-                offset: (s.committed)(sec),
-                order: record,
-                timestamp: at,
-            });
-            let _ = storage.apply(at, &commit);
-        }
-    }
-    verdict(&storage, T0 + s.seconds * 1000)
+/// The `kafka` module: every commit, ordered by its (record) offset in the offsets topic.
+#[derive(Default)]
+struct TopicFeed {
+    record: i64,
 }
 
-/// Through `kafka_admin`: a poll every `poll` seconds, each delay drawn between 0.8 and 1.2
-/// times it as the module does ([`group_api::jittered`]), or exactly `poll` with `jitter` off.
-fn through_group_apis(s: &Scenario, poll: i64, jitter: bool) -> Status {
-    let storage = storage();
-    let mut state = PollState::default();
-    let mut next_poll = 3;
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    for sec in 0..=s.seconds {
-        let at = T0 + sec * 1000;
-        broker(&storage, at, (s.end)(sec));
-        if sec != next_poll {
-            continue;
+impl TopicFeed {
+    fn second(&mut self, storage: &Storage, s: &Scenario, sec: i64) {
+        if !(s.commits_at)(sec) {
+            return;
         }
-        let every = std::time::Duration::from_secs(poll as u64);
-        let delay = if jitter {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            group_api::jittered(every, seed)
+        let at = T0 + sec * 1000;
+        self.record += 1;
+        let commit = StorageEvent::ConsumerOffset(ConsumerOffsetEvent {
+            cluster: "c".into(),
+            group: "g".into(),
+            topic: TOPIC.into(),
+            partition: 0,
+            offset: (s.committed)(sec),
+            order: self.record,
+            timestamp: at,
+        });
+        let _ = storage.apply(at, &commit);
+    }
+}
+
+/// The `kafka_admin` module: a poll every `poll` seconds, each delay drawn between 0.8 and 1.2
+/// times it as the module does ([`group_api::jittered`]), or exactly `poll` with `jitter` off.
+struct PollFeed {
+    state: PollState,
+    next_poll: i64,
+    seed: u64,
+    poll: i64,
+    jitter: bool,
+}
+
+impl PollFeed {
+    fn new(poll: i64, jitter: bool) -> Self {
+        PollFeed {
+            state: PollState::default(),
+            next_poll: 3,
+            seed: 0x2545_f491_4f6c_dd1d_u64,
+            poll,
+            jitter,
+        }
+    }
+
+    fn second(&mut self, storage: &Storage, s: &Scenario, sec: i64) {
+        if sec != self.next_poll {
+            return;
+        }
+        let at = T0 + sec * 1000;
+        let every = std::time::Duration::from_secs(self.poll as u64);
+        let delay = if self.jitter {
+            self.seed = self
+                .seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            group_api::jittered(every, self.seed)
         } else {
             every
         };
-        next_poll += delay.as_secs_f64().round().max(1.0) as i64;
+        self.next_poll += delay.as_secs_f64().round().max(1.0) as i64;
         let members = if (s.member)(sec) {
             vec![MemberDescription {
                 member_id: "m".into(),
@@ -112,11 +130,44 @@ fn through_group_apis(s: &Scenario, poll: i64, jitter: bool) -> Status {
             }],
             complete: true,
         };
-        for e in state.events("c", at, &polled, &|_| StoredOffsets::new()) {
+        for e in self
+            .state
+            .events("c", at, &polled, &|_| StoredOffsets::new())
+        {
             let _ = storage.apply(at, &e);
         }
     }
-    verdict(&storage, T0 + s.seconds * 1000)
+}
+
+/// Runs `s` second by second into a new storage: the broker's end offset, then the commits of
+/// the `kafka` module from second `topic_from` on (if any), and the polls of a `kafka_admin`
+/// module (if any).
+fn run(s: &Scenario, topic_from: Option<i64>, mut polls: Option<PollFeed>) -> Storage {
+    let storage = storage();
+    let mut topic = TopicFeed::default();
+    for sec in 0..=s.seconds {
+        broker(&storage, T0 + sec * 1000, (s.end)(sec));
+        if topic_from.is_some_and(|from| sec >= from) {
+            topic.second(&storage, s, sec);
+        }
+        if let Some(p) = &mut polls {
+            p.second(&storage, s, sec);
+        }
+    }
+    storage
+}
+
+/// Through `kafka` alone.
+fn through_offsets_topic(s: &Scenario) -> Status {
+    verdict(&run(s, Some(0), None), T0 + s.seconds * 1000)
+}
+
+/// Through `kafka_admin` alone.
+fn through_group_apis(s: &Scenario, poll: i64, jitter: bool) -> Status {
+    verdict(
+        &run(s, None, Some(PollFeed::new(poll, jitter))),
+        T0 + s.seconds * 1000,
+    )
 }
 
 fn every_5s(sec: i64) -> bool {
@@ -212,4 +263,43 @@ fn polls_in_step_with_the_commits_would_warn_a_consumer_that_keeps_up() {
     assert_eq!(through_offsets_topic(&keeps_up), Status::Ok);
     assert_eq!(through_group_apis(&keeps_up, 10, false), Status::Warn);
     assert_eq!(through_group_apis(&keeps_up, 10, true), Status::Ok);
+}
+
+/// One cluster read by both modules: the offsets topic wins. The `kafka` module's commits arrive
+/// from second `from` on (as when it is still reading its backlog while the polls have begun):
+/// from its first commit the window holds the topic's commits only, and the verdicts are those
+/// of the topic alone.
+#[test]
+fn with_both_sources_the_offsets_topic_wins() {
+    for (scenario, expected) in scenarios() {
+        for from in [0, 30] {
+            let storage = run(&scenario, Some(from), Some(PollFeed::new(5, true)));
+            let end = T0 + scenario.seconds * 1000;
+            assert_eq!(
+                verdict(&storage, end),
+                expected,
+                "{}: both sources, the topic from second {from}",
+                scenario.name
+            );
+            let window = storage.fetch_consumer(end, "c", "g").unwrap()[TOPIC][0]
+                .offsets
+                .clone();
+            assert!(
+                window
+                    .iter()
+                    .flatten()
+                    .all(|o| !burrow_core::is_poll_order(o.order)),
+                "{}: a poll entry is left in the window",
+                scenario.name
+            );
+        }
+    }
+}
+
+/// Before the `kafka` module's first commit for a group, the polls feed it.
+#[test]
+fn with_both_sources_the_polls_feed_a_group_the_topic_has_not_shown() {
+    let (falls_behind, expected) = scenarios().remove(1);
+    let storage = run(&falls_behind, None, Some(PollFeed::new(5, true)));
+    assert_eq!(verdict(&storage, T0 + 120_000), expected);
 }

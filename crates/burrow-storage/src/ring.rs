@@ -98,6 +98,11 @@ impl CommitRing {
         self.entries.len()
     }
 
+    /// Removes every entry.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// Entries oldest to newest.
     pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &Slot> + ExactSizeIterator {
         self.entries.iter()

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use dashmap::DashMap;
 
 use burrow_core::{
-    BrokerOffset, BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent, ConsumerOffsetRef,
-    ConsumerOwnerEvent, ConsumerPartition, ConsumerSource, ConsumerTopics, DeleteGroupEvent,
-    DeleteTopicEvent, OffsetTombstoneEvent, StorageEvent,
+    is_poll_order, BrokerOffset, BrokerOffsetEvent, ClearOwnersEvent, ConsumerOffsetEvent,
+    ConsumerOffsetRef, ConsumerOwnerEvent, ConsumerPartition, ConsumerSource, ConsumerTopics,
+    DeleteGroupEvent, DeleteTopicEvent, OffsetTombstoneEvent, StorageEvent,
 };
 
 use crate::config::{GroupFilter, StorageConfig};
@@ -64,6 +64,9 @@ pub enum DropReason {
     UnknownGroup,
     /// The group does not store this topic or partition.
     NotStored,
+    /// A poll entry of the group APIs for a window that holds commits read from the offsets
+    /// topic, which wins ([`burrow_core::POLL_ORDERS`]).
+    OtherSource,
 }
 
 impl DropReason {
@@ -81,6 +84,7 @@ impl DropReason {
             DropReason::DuplicateOrder => "duplicate_order",
             DropReason::UnknownGroup => "unknown_group",
             DropReason::NotStored => "not_stored",
+            DropReason::OtherSource => "other_source",
         }
     }
 }
@@ -97,6 +101,23 @@ impl From<Rejection> for DropReason {
             Rejection::OlderThanWindow => DropReason::OlderThanWindow,
             Rejection::DuplicateOrder => DropReason::DuplicateOrder,
         }
+    }
+}
+
+/// A window holds log entries (offsets topic, ZooKeeper) or poll entries (group APIs), never
+/// both, and the log wins ([`burrow_core::POLL_ORDERS`]): a poll entry for a window of log
+/// entries is dropped; the first log entry for a window of poll entries empties it.
+fn one_source_per_window(ring: &mut CommitRing, order: i64) -> Result<(), DropReason> {
+    let Some(newest) = ring.iter().next_back() else {
+        return Ok(());
+    };
+    match (is_poll_order(newest.order), is_poll_order(order)) {
+        (false, true) => Err(DropReason::OtherSource),
+        (true, false) => {
+            ring.clear();
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -487,6 +508,7 @@ impl Storage {
             partition_count,
         );
         let ring = part.ring.get_or_insert_with(|| CommitRing::new(intervals));
+        one_source_per_window(ring, e.order)?;
         let mut dest = ring.destination(e.order, intervals)?;
         let mut lag = None;
         if dest == Destination::Append {

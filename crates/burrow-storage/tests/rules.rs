@@ -681,3 +681,40 @@ fn concurrent_writers_and_readers() {
         }
     }
 }
+
+/// One cluster read from both sources (`kafka` and `kafka_admin`): per window, the offsets
+/// topic wins over the polls of the group APIs.
+#[test]
+fn a_window_of_topic_commits_drops_poll_entries() {
+    let s = storage(5);
+    assert!(broker(&s, 0, 1, 1000).is_applied());
+    assert!(commit(&s, 0, 100, 7, NOW - 2000).is_applied());
+    let poll = burrow_core::POLL_ORDERS + NOW - 1000;
+    assert_eq!(
+        commit(&s, 0, 150, poll, NOW - 1000),
+        dropped(DropReason::OtherSource)
+    );
+    assert!(commit(&s, 0, 200, 8, NOW - 500).is_applied());
+    assert_eq!(orders(&s, 0), vec![7, 8]);
+}
+
+#[test]
+fn the_first_topic_commit_replaces_a_window_of_poll_entries() {
+    let s = storage(5);
+    assert!(broker(&s, 0, 2, 1000).is_applied());
+    assert!(broker(&s, 1, 2, 1000).is_applied());
+    let poll = |t: i64| burrow_core::POLL_ORDERS + t;
+    for (i, t) in [NOW - 3000, NOW - 2000].into_iter().enumerate() {
+        assert!(commit(&s, 0, 100 + i as i64, poll(t), t).is_applied());
+        assert!(commit(&s, 1, 100 + i as i64, poll(t), t).is_applied());
+    }
+    assert!(commit(&s, 0, 90, 42, NOW - 1000).is_applied());
+    assert_eq!(orders(&s, 0), vec![42], "the poll entries are gone");
+    assert_eq!(
+        commit(&s, 0, 150, poll(NOW - 500), NOW - 500),
+        dropped(DropReason::OtherSource)
+    );
+    // Per window: the partition the topic has not written yet keeps its polls.
+    assert_eq!(orders(&s, 1), vec![poll(NOW - 3000), poll(NOW - 2000)]);
+    assert!(commit(&s, 1, 102, poll(NOW - 500), NOW - 500).is_applied());
+}

@@ -226,27 +226,9 @@ impl Config {
     }
 
     fn validate_consumers(&self) -> Result<()> {
-        let mut sources: BTreeMap<&str, (&str, ConsumerClass)> = BTreeMap::new();
         for (name, c) in &self.consumers {
             let key = format!("consumer.{name}");
             c.validate(&key)?;
-            // One source of commits per cluster between the offsets topic and the group APIs:
-            // their window entries are ordered differently (record offsets, poll times).
-            let class = c.class(&key)?;
-            if matches!(class, ConsumerClass::Kafka | ConsumerClass::KafkaAdmin) {
-                if let Some((other, other_class)) = sources.get(c.cluster.as_str()) {
-                    if *other_class != class {
-                        bail!(
-                            "{key}.class-name: cluster {} is already read by [consumer.{other}] \
-                             from the other source; a cluster takes its commits from \
-                             __consumer_offsets (kafka) or from the group APIs (kafka_admin), \
-                             not both",
-                            c.cluster
-                        );
-                    }
-                }
-                sources.insert(c.cluster.as_str(), (name.as_str(), class));
-            }
             if !self.clusters.contains(&c.cluster) {
                 bail!(
                     "{key}.cluster: no [cluster.{}] section (cluster names are case-sensitive)",
