@@ -5,7 +5,8 @@
 //! Every `poll-interval` it lists the groups (ListGroups on every broker: each broker answers for
 //! the groups it coordinates, so no FindCoordinator is needed), and asks each coordinator for its
 //! groups' committed offsets (OffsetFetch, all of them in one request from v8, one per group
-//! before) and members (DescribeGroups, all of them in one request).
+//! before) and members (DescribeGroups for classic groups, ConsumerGroupDescribe for KIP-848
+//! groups, which ListGroups v5+ reports as of type `consumer`; all of them in one request).
 //!
 //! Polls are `poll-interval` apart, each delay drawn between 0.8 and 1.2 times it ([`jittered`]).
 //!
@@ -211,12 +212,15 @@ pub struct PolledGroup {
 /// members from their coordinators (a module's poll; public for benchmarks and embedding).
 pub async fn poll(client: &KafkaClient, filter: &GroupFilter) -> burrow_kafka::Result<Polled> {
     let listed = client.list_groups().await?;
-    let mut by_coordinator: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    let mut by_coordinator: BTreeMap<i32, Vec<Listed>> = BTreeMap::new();
     for g in listed.iter().filter(|g| wanted(g, filter)) {
         by_coordinator
             .entry(g.coordinator)
             .or_default()
-            .push(g.group_id.clone());
+            .push(Listed {
+                group: g.group_id.clone(),
+                kip848: g.group_type == "consumer",
+            });
     }
     // Coordinators are asked at once; one coordinator's chunks one after the other (a broker
     // answers a connection's requests in order, so queued chunks would only wait, and could
@@ -227,7 +231,7 @@ pub async fn poll(client: &KafkaClient, filter: &GroupFilter) -> burrow_kafka::R
         asks.spawn(async move {
             let mut polled = Vec::with_capacity(groups.len());
             for chunk in groups.chunks(GROUPS_PER_REQUEST) {
-                polled.extend(ask_coordinator(&client, coordinator, chunk.to_vec()).await);
+                polled.extend(ask_coordinator(&client, coordinator, chunk).await);
             }
             polled
         });
@@ -245,6 +249,13 @@ pub async fn poll(client: &KafkaClient, filter: &GroupFilter) -> burrow_kafka::R
     Ok(polled)
 }
 
+/// A group to ask its coordinator about.
+struct Listed {
+    group: String,
+    /// A KIP-848 group (ListGroups type `consumer`): described by ConsumerGroupDescribe.
+    kip848: bool,
+}
+
 /// Consumer groups (classic and KIP-848 report protocol type `consumer`) and groups that only
 /// hold committed offsets (no protocol type: `assign()` users, tools), as the filter allows.
 fn wanted(g: &ListedGroup, filter: &GroupFilter) -> bool {
@@ -256,11 +267,12 @@ fn wanted(g: &ListedGroup, filter: &GroupFilter) -> bool {
 async fn ask_coordinator(
     client: &KafkaClient,
     coordinator: i32,
-    groups: Vec<String>,
+    groups: &[Listed],
 ) -> Vec<PolledGroup> {
-    let (offsets, described) = tokio::join!(
-        client.offset_fetch_at(coordinator, &groups),
-        client.describe_groups_at(coordinator, &groups)
+    let ids: Vec<String> = groups.iter().map(|g| g.group.clone()).collect();
+    let (offsets, members) = tokio::join!(
+        client.offset_fetch_at(coordinator, &ids),
+        members_at(client, coordinator, groups)
     );
     let mut offsets = match offsets {
         Ok(o) => o,
@@ -269,25 +281,66 @@ async fn ask_coordinator(
             BTreeMap::new()
         }
     };
-    let mut members: HashMap<String, Vec<burrow_kafka::MemberDescription>> = HashMap::new();
-    if let Ok(described) = described {
-        for d in described.into_iter().flatten() {
-            let GroupDescription {
-                group_id,
-                members: m,
-                ..
-            } = d;
-            members.insert(group_id, m);
-        }
-    }
-    groups
-        .into_iter()
+    let mut members = members;
+    ids.into_iter()
         .map(|group| PolledGroup {
             offsets: offsets.remove(&group).and_then(|r| r.ok()),
             members: members.remove(&group),
             group,
         })
         .collect()
+}
+
+/// The members of `groups` by group: classic groups through DescribeGroups, KIP-848 groups
+/// through ConsumerGroupDescribe, both at once. A group whose description failed is missing.
+async fn members_at(
+    client: &KafkaClient,
+    coordinator: i32,
+    groups: &[Listed],
+) -> HashMap<String, Vec<burrow_kafka::MemberDescription>> {
+    let (kip848, classic): (Vec<&Listed>, Vec<&Listed>) = groups.iter().partition(|g| g.kip848);
+    let ids = |gs: Vec<&Listed>| gs.into_iter().map(|g| g.group.clone()).collect::<Vec<_>>();
+    let (classic, kip848) = (ids(classic), ids(kip848));
+    let (described, described_848) = tokio::join!(
+        async {
+            match classic.is_empty() {
+                true => Ok(Vec::new()),
+                false => client.describe_groups_at(coordinator, &classic).await,
+            }
+        },
+        async {
+            match kip848.is_empty() {
+                true => Ok(Vec::new()),
+                false => {
+                    client
+                        .describe_consumer_groups_at(coordinator, &kip848)
+                        .await
+                }
+            }
+        }
+    );
+    let mut members = HashMap::new();
+    for (api, described) in [
+        ("DescribeGroups", described),
+        ("ConsumerGroupDescribe", described_848),
+    ] {
+        match described {
+            Ok(d) => {
+                for d in d.into_iter().flatten() {
+                    let GroupDescription {
+                        group_id,
+                        members: m,
+                        ..
+                    } = d;
+                    members.insert(group_id, m);
+                }
+            }
+            Err(e) => {
+                debug!(coordinator, api, error = %e, "describing groups failed; their owners are left as they are this poll")
+            }
+        }
+    }
+    members
 }
 
 /// A group's newest stored offset per (topic, partition).

@@ -19,10 +19,10 @@ use anyhow::{bail, Result};
 use bytes::Bytes;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{
-    ApiVersionsResponse, CreateTopicsResponse, DescribeGroupsResponse, FetchResponse,
-    FindCoordinatorResponse, ListGroupsResponse, ListOffsetsResponse, MetadataResponse,
-    OffsetCommitResponse, OffsetFetchResponse, ProduceResponse, SaslAuthenticateResponse,
-    SaslHandshakeResponse,
+    ApiVersionsResponse, ConsumerGroupDescribeResponse, CreateTopicsResponse,
+    DescribeGroupsResponse, FetchResponse, FindCoordinatorResponse, ListGroupsResponse,
+    ListOffsetsResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
+    ProduceResponse, SaslAuthenticateResponse, SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::buf::ByteBuf;
 use kafka_protocol::protocol::Decodable;
@@ -46,6 +46,7 @@ macro_rules! generated_decoder_is_tolerant {
 
 generated_decoder_is_tolerant!(
     ApiVersionsResponse,
+    ConsumerGroupDescribeResponse,
     CreateTopicsResponse,
     DescribeGroupsResponse,
     FindCoordinatorResponse,

@@ -380,6 +380,32 @@ async fn a_real_consumer_group_is_listed_described_and_fetched() {
         let listed = groups.iter().find(|g| g.group_id == group);
         assert!(listed.is_some(), "{}: {group} not in {groups:?}", b.name);
         assert_eq!(listed.unwrap().protocol_type, "consumer", "{}", b.name);
+        // ListGroups v5 (tansu) says the group type; before (noida, v4) it is empty.
+        assert!(
+            ["classic", ""].contains(&listed.unwrap().group_type.as_str()),
+            "{}: {listed:?}",
+            b.name
+        );
+
+        // ConsumerGroupDescribe (KIP-848) where the broker offers it (tansu offers v0): a
+        // classic group is refused for that group alone, or described; never a failed request.
+        let coordinator = c.find_coordinator(&group).await.unwrap();
+        match c
+            .describe_consumer_groups_at(coordinator, std::slice::from_ref(&group))
+            .await
+        {
+            Ok(described) => {
+                assert_eq!(described.len(), 1, "{}: {described:?}", b.name);
+                if let Ok(d) = &described[0] {
+                    assert_eq!(d.group_id, group, "{}", b.name);
+                }
+            }
+            Err(e) => assert!(
+                matches!(e, burrow_kafka::KafkaError::UnsupportedApi { .. }),
+                "{}: {e}",
+                b.name
+            ),
+        }
 
         let d = c.describe_group(&group).await.unwrap();
         assert_eq!(d.state, "Stable", "{}", b.name);

@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response::{
     ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
 };
+use kafka_protocol::messages::consumer_group_describe_response as cgd;
 use kafka_protocol::messages::create_topics_response::{
     CreatableTopicConfigs, CreatableTopicResult,
 };
@@ -32,10 +33,10 @@ use kafka_protocol::messages::produce_response::{
     BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
 };
 use kafka_protocol::messages::{
-    produce_response, ApiVersionsResponse, BrokerId, CreateTopicsResponse, DescribeGroupsResponse,
-    FetchResponse, FindCoordinatorResponse, GroupId, ListGroupsResponse, ListOffsetsResponse,
-    MetadataResponse, OffsetCommitResponse, OffsetFetchResponse, ProduceResponse, ProducerId,
-    SaslAuthenticateResponse, TopicName,
+    produce_response, ApiVersionsResponse, BrokerId, ConsumerGroupDescribeResponse,
+    CreateTopicsResponse, DescribeGroupsResponse, FetchResponse, FindCoordinatorResponse, GroupId,
+    ListGroupsResponse, ListOffsetsResponse, MetadataResponse, OffsetCommitResponse,
+    OffsetFetchResponse, ProduceResponse, ProducerId, SaslAuthenticateResponse, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, Message, StrBytes};
 use proptest::prelude::*;
@@ -227,6 +228,8 @@ proptest! {
     fn offset_commit(pool in tag_sets()) { check(offset_commit_sample, &pool)?; }
     #[test]
     fn describe_groups(pool in tag_sets()) { check(describe_groups_sample, &pool)?; }
+    #[test]
+    fn consumer_group_describe(pool in tag_sets()) { check(consumer_group_describe_sample, &pool)?; }
     #[test]
     fn list_groups(pool in tag_sets()) { check(list_groups_sample, &pool)?; }
     #[test]
@@ -481,6 +484,57 @@ impl Levels for DescribeGroupsResponse {
             visit("describe_groups.group", &mut g.unknown_tagged_fields);
             for m in &mut g.members {
                 visit("describe_groups.member", &mut m.unknown_tagged_fields);
+            }
+        }
+    }
+}
+
+fn consumer_group_describe_sample(_version: i16) -> ConsumerGroupDescribeResponse {
+    let assignment = || {
+        cgd::Assignment::default().with_topic_partitions(vec![cgd::TopicPartitions::default()
+            .with_topic_id(topic_id())
+            .with_topic_name(TopicName(s("orders")))
+            .with_partitions(vec![0, 2])])
+    };
+    ConsumerGroupDescribeResponse::default().with_groups(vec![cgd::DescribedGroup::default()
+        .with_group_id(GroupId(s("group-a")))
+        .with_group_state(s("Stable"))
+        .with_assignor_name(s("uniform"))
+        .with_members(vec![cgd::Member::default()
+            .with_member_id(s("m-1"))
+            .with_client_id(s("c-1"))
+            .with_client_host(s("/127.0.0.1"))
+            .with_subscribed_topic_names(vec![TopicName(s("orders"))])
+            .with_assignment(assignment())
+            .with_target_assignment(assignment())])])
+}
+
+impl Levels for ConsumerGroupDescribeResponse {
+    const FLEXIBLE: i16 = 0;
+    fn levels(&mut self, visit: &mut dyn FnMut(&'static str, &mut Tags)) {
+        visit("consumer_group_describe", &mut self.unknown_tagged_fields);
+        for g in &mut self.groups {
+            visit(
+                "consumer_group_describe.group",
+                &mut g.unknown_tagged_fields,
+            );
+            for m in &mut g.members {
+                visit(
+                    "consumer_group_describe.member",
+                    &mut m.unknown_tagged_fields,
+                );
+                for a in [&mut m.assignment, &mut m.target_assignment] {
+                    visit(
+                        "consumer_group_describe.assignment",
+                        &mut a.unknown_tagged_fields,
+                    );
+                    for tp in &mut a.topic_partitions {
+                        visit(
+                            "consumer_group_describe.topic",
+                            &mut tp.unknown_tagged_fields,
+                        );
+                    }
+                }
             }
         }
     }
