@@ -5,7 +5,8 @@
 //!   crate can implement it and register it beside them.
 //! - [`policy`]: Burrow's alert policy as a pure state machine — incidents with ids and start
 //!   times, `threshold`, `send-interval`, `send-once`, `send-close`, per-notifier group filters.
-//! - [`Templates`]: minijinja templates with the data and helpers Burrow's templates get.
+//! - [`Templates`]: the notification templates: Burrow's Go `text/template` files as they are
+//!   ([`GoTemplate`]), or minijinja templates with the same data and helpers.
 //! - [`Coordinator`]: evaluates every group once per `interval` (spread over the interval), runs
 //!   the policy, and hands notifications to each notifier's delivery queue, which retries with
 //!   backoff and never blocks evaluation.
@@ -31,6 +32,7 @@ mod config;
 mod coordinator;
 mod email;
 mod error;
+mod gotemplate;
 mod http;
 mod metrics;
 mod notification;
@@ -61,6 +63,7 @@ pub use coordinator::{
 };
 pub use email::{EmailNotifier, EmailSettings, SmtpAuth};
 pub use error::NotifyError;
+pub use gotemplate::GoTemplate;
 pub use http::{HttpNotifier, HttpSettings};
 pub use metrics::NotifyMetrics;
 pub use notification::{Notification, NotificationKind, Notifier};

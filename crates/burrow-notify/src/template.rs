@@ -19,7 +19,9 @@ use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
+use crate::gotemplate::GoTemplate;
 use crate::{Notification, NotificationKind, NotifyError};
+use tracing::debug;
 
 /// An f32 as the f64 with the same shortest decimal form (0.6f32 → 0.6, not 0.6000000238…).
 fn go_f32(v: f32) -> Value {
@@ -382,6 +384,9 @@ fn template_error(file: &str, e: &Error) -> NotifyError {
 pub struct Templates {
     env: Environment<'static>,
     urls: Environment<'static>,
+    /// The templates read as Go templates, by slot (`open`, `close`, `url-open`, `url-close`);
+    /// the others are in `env` / `urls`.
+    go: BTreeMap<&'static str, GoTemplate>,
     has_close: bool,
     has_close_url: bool,
     has_urls: bool,
@@ -433,17 +438,27 @@ impl Templates {
         let has_close = close.is_some();
         let extras = Arc::new(extras.clone());
         let sample = sample(extras);
+        let mut go = BTreeMap::new();
         for (slot, t) in [("open", Some(open)), ("close", close)] {
             let Some((file, source)) = t else { continue };
-            env.add_template_owned(slot, source)
-                .map_err(|e| template_error(&file, &e))?;
-            env.get_template(slot)
-                .and_then(|t| t.render(context(&sample)))
-                .map_err(|e| template_error(&file, &e))?;
+            match read_as_go(&file, &source, true, &sample)? {
+                Ok((t, _)) => {
+                    go.insert(slot, t);
+                }
+                Err(go_error) => {
+                    env.add_template_owned(slot, source.clone())
+                        .map_err(|e| neither_error(&file, &source, &go_error, &e))?;
+                    env.get_template(slot)
+                        .and_then(|t| t.render(context(&sample)))
+                        .map_err(|e| template_error(&file, &e))?;
+                    debug!(file, "template read as a Jinja (minijinja) template");
+                }
+            }
         }
         Ok(Templates {
             env,
             urls,
+            go,
             has_close,
             has_close_url: false,
             has_urls: false,
@@ -466,14 +481,21 @@ impl Templates {
         ] {
             let Some(src) = src else { continue };
             let file = format!("{key}.{name}");
-            self.urls
-                .add_template_owned(slot, src.to_string())
-                .map_err(|e| template_error(&file, &e))?;
-            let url = self
-                .urls
-                .get_template(slot)
-                .and_then(|t| t.render(context(&sample)))
-                .map_err(|e| template_error(&file, &e))?;
+            let url = match read_as_go(&file, src, false, &sample)? {
+                Ok((t, url)) => {
+                    self.go.insert(slot, t);
+                    url
+                }
+                Err(go_error) => {
+                    self.urls
+                        .add_template_owned(slot, src.to_string())
+                        .map_err(|e| neither_error(&file, src, &go_error, &e))?;
+                    self.urls
+                        .get_template(slot)
+                        .and_then(|t| t.render(context(&sample)))
+                        .map_err(|e| template_error(&file, &e))?
+                }
+            };
             check_url(&file, &url)?;
         }
         self.has_urls = true;
@@ -493,6 +515,12 @@ impl Templates {
             }
             NotificationKind::Open => "open",
         };
+        if let Some(t) = self.go.get(slot) {
+            return t.render(n).map_err(|e| NotifyError::Render {
+                template: slot.into(),
+                message: e.to_string(),
+            });
+        }
         self.env
             .get_template(slot)
             .and_then(|t| t.render(context(n)))
@@ -514,6 +542,15 @@ impl Templates {
                 })
             }
         };
+        if let Some(t) = self.go.get(slot) {
+            return t
+                .render(n)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| NotifyError::Render {
+                    template: slot.into(),
+                    message: e.to_string(),
+                });
+        }
         self.urls
             .get_template(slot)
             .and_then(|t| t.render(context(n)))
@@ -522,6 +559,57 @@ impl Templates {
                 template: slot.into(),
                 message: e.to_string(),
             })
+    }
+}
+
+/// Reads a template as a Go template (Burrow's syntax) if it parses as one: the template and
+/// what it renders for the sample notification (a render failure is the template's error).
+/// `Ok(Err(_))`: it is not a Go template (then it is read as a Jinja template).
+#[allow(clippy::type_complexity)]
+fn read_as_go(
+    file: &str,
+    source: &str,
+    with_helpers: bool,
+    sample: &Notification,
+) -> Result<Result<(GoTemplate, String), gotmpl::TemplateError>, NotifyError> {
+    let template = match GoTemplate::parse(source, with_helpers) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    let rendered = template.render(sample).map_err(|e| NotifyError::Template {
+        file: file.to_string(),
+        line: crate::gotemplate::error_line(&e),
+        message: format!("Go template: {e}"),
+    })?;
+    debug!(file, "template read as a Go text/template");
+    Ok(Ok((template, rendered)))
+}
+
+/// A template that is neither a Go nor a Jinja template: both reasons, the line of the one
+/// its text looks like (Go's actions start with a dot, a variable or a keyword).
+fn neither_error(
+    file: &str,
+    source: &str,
+    go: &gotmpl::TemplateError,
+    jinja: &Error,
+) -> NotifyError {
+    let looks_like_go = [
+        "{{.", "{{ .", "{{-", "{{$", "{{ $", "{{end", "{{ end", "{{if", "{{range",
+    ]
+    .iter()
+    .any(|m| source.contains(m));
+    let go_line = crate::gotemplate::error_line(go);
+    let jinja_line = jinja.line().unwrap_or(0);
+    let mut jinja_message = jinja.kind().to_string();
+    if let Some(detail) = jinja.detail() {
+        jinja_message = format!("{jinja_message}: {detail}");
+    }
+    NotifyError::Template {
+        file: file.to_string(),
+        line: if looks_like_go { go_line } else { jinja_line },
+        message: format!(
+            "neither a Go template ({go}) nor a Jinja template (line {jinja_line}: {jinja_message})"
+        ),
     }
 }
 
@@ -620,7 +708,8 @@ mod tests {
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(
-            e.starts_with("template open.tmpl line 2: syntax error"),
+            e.starts_with("template open.tmpl line 2: neither a Go template")
+                && e.contains("nor a Jinja template (line 2: syntax error"),
             "{e}"
         );
         // Unknown variables fail at load time (strict), not at the first alert.

@@ -466,6 +466,11 @@ impl<'a> Executor<'a> {
         // decl-free evaluator so pipe.decl names do not leak into the outer
         // scope or get pre-bound to the pipeline's final value.
         let val = self.eval_pipeline_value(dot, &branch.pipe)?;
+        // A typed collection ranges as its basic value (burrow-rs fork).
+        let val = match &val {
+            Value::Object(o) => o.basic().unwrap_or(val),
+            _ => val,
+        };
 
         match &val {
             Value::List(items) if items.is_empty() => {
@@ -658,6 +663,28 @@ impl<'a> Executor<'a> {
             return self.walk_fields(val, fields);
         }
 
+        // A method of a typed Go value called with arguments, or with the
+        // piped value as its last argument (burrow-rs fork).
+        if (piped.is_some() || cmd.args.len() > 1)
+            && let Some((receiver, method)) = self.method_receiver(dot, first)?
+            && let Value::Object(o) = &receiver
+        {
+            let mut args = Vec::with_capacity(cmd.args.len());
+            for expr in &cmd.args[1..] {
+                args.push(self.eval_expr(dot, expr)?);
+            }
+            args.extend(piped);
+            return match o.method(&method, &args) {
+                Some(result) => result.map_err(ExecSignal::from),
+                None => Err(TemplateError::Exec(format!(
+                    "can't evaluate method {} in type {}",
+                    method,
+                    o.type_name()
+                ))
+                .into()),
+            };
+        }
+
         // Non-function command: cannot accept piped values or extra arguments.
         // Go errors with "can't give argument to non-function".
         if piped.is_some() || cmd.args.len() > 1 {
@@ -754,6 +781,32 @@ impl<'a> Executor<'a> {
         self.invoke_func(name, func, &args)
     }
 
+    /// For a field chain (`.A.B.Method`, `$x.Method`, `(pipe).Method`): the
+    /// value the last name is looked up on, and that name.
+    fn method_receiver(
+        &mut self,
+        dot: &Value,
+        expr: &Expr,
+    ) -> ExecResult<Option<(Value, SmolStr)>> {
+        let (base, fields) = match expr {
+            Expr::Field(_, fields) => (dot.clone(), fields),
+            Expr::Variable(_, name, fields) if !fields.is_empty() => {
+                let val = self
+                    .vars
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| TemplateError::UndefinedVariable(name.to_string()))?;
+                (val, fields)
+            }
+            Expr::Chain(_, inner, fields) => (self.eval_expr(dot, inner)?, fields),
+            _ => return Ok(None),
+        };
+        let Some((method, path)) = fields.split_last() else {
+            return Ok(None);
+        };
+        Ok(Some((self.walk_fields(base, path)?, method.clone())))
+    }
+
     /// Walk a chain of field accesses on `val`.
     fn walk_fields(&self, mut val: Value, fields: &[SmolStr]) -> ExecResult<Value> {
         for field in fields {
@@ -764,6 +817,18 @@ impl<'a> Executor<'a> {
 
     /// Access a field on a value, respecting missingkey option.
     fn field_access(&self, val: &Value, name: &str) -> ExecResult<Value> {
+        // A typed Go value answers for its own fields and methods (burrow-rs fork).
+        if let Value::Object(o) = val {
+            return match o.field(name) {
+                Some(result) => result.map_err(ExecSignal::from),
+                None => Err(TemplateError::Exec(format!(
+                    "can't evaluate field {} in type {}",
+                    name,
+                    o.type_name()
+                ))
+                .into()),
+            };
+        }
         match val.field(name) {
             Some(v) => Ok(v.clone()),
             None if matches!(val, Value::Map(_)) => match self.missing_key {

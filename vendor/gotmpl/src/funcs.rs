@@ -376,6 +376,8 @@ fn check_min_args(name: &str, args: &[Value], min: usize) -> Result<()> {
 }
 
 fn compare_eq(left: &Value, right: &Value) -> Result<bool> {
+    // A named basic type compares as its basic value (burrow-rs fork).
+    let (left, right) = (&left.resolved(), &right.resolved());
     match (left, right) {
         (Value::Nil, Value::Nil) => Ok(true),
         (Value::Nil, _) | (_, Value::Nil) => Ok(false),
@@ -390,6 +392,7 @@ fn compare_eq(left: &Value, right: &Value) -> Result<bool> {
         (Value::String(a), Value::String(b)) => Ok(a == b),
         (Value::List(_), Value::List(_))
         | (Value::Map(_), Value::Map(_))
+        | (Value::Object(_), Value::Object(_))
         | (Value::Function(_), Value::Function(_)) => Err(TemplateError::Exec(format!(
             "non-comparable type {}",
             left.type_name()
@@ -416,6 +419,8 @@ fn cmp_builtin(name: &str, args: &[Value], pred: fn(Ordering) -> bool) -> Result
 }
 
 fn compare_order(left: &Value, right: &Value) -> Result<Ordering> {
+    // A named basic type orders as its basic value (burrow-rs fork).
+    let (left, right) = (&left.resolved(), &right.resolved());
     match (left, right) {
         (Value::Int(a), Value::Int(b)) => Ok(a.cmp(b)),
         (Value::Uint(a), Value::Uint(b)) => Ok(a.cmp(b)),

@@ -458,6 +458,24 @@ fn sprintf_into(out: &mut String, fmt_str: &str, args: &[Value]) -> Result<()> {
             continue;
         };
 
+        // A typed Go value (burrow-rs fork): `%v` prints it as fmt does, a
+        // Stringer's `String()` serves the string verbs (Go's handleMethods),
+        // and every other verb sees the basic value beneath it.
+        let object_view;
+        let arg = match arg {
+            Value::Object(o) if verb != 'T' => {
+                object_view = match verb {
+                    'v' => Value::String(o.display().into()),
+                    's' | 'q' | 'x' | 'X' if o.is_stringer() => Value::String(o.display().into()),
+                    _ => o
+                        .basic()
+                        .unwrap_or_else(|| Value::String(o.display().into())),
+                };
+                &object_view
+            }
+            _ => arg,
+        };
+
         let start = out.len();
         match verb {
             's' => match arg {

@@ -34,18 +34,7 @@ pub(crate) mod go;
 pub mod parse;
 pub(crate) mod value;
 
-#[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub mod ser;
-
-/// Go `html/template`-style context-aware auto-escaping.
-///
-/// Provides [`html::Template`], a drop-in analog of [`Template`] whose output is
-/// contextually auto-escaped for HTML text, attributes, URLs, JavaScript, and
-/// CSS. Available only with the `html` feature.
-#[cfg(feature = "html")]
-#[cfg_attr(docsrs, doc(cfg(feature = "html")))]
-pub mod html;
+// burrow-rs fork: upstream's `ser` (serde) and `html` modules are not vendored.
 
 // Public re-exports
 // All user-facing types are available at the crate root.
@@ -79,12 +68,9 @@ fn col_for_offset(src: &str, offset: usize) -> usize {
     src[line_start..end].chars().count() + 1
 }
 pub use go::{html_escape, js_escape, url_encode};
-#[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub use ser::{ToSerdeValue, to_value};
 #[cfg(feature = "html")]
 pub use value::SafeKind;
-pub use value::{ToValue, Value, ValueFunc};
+pub use value::{Object, ToValue, Value, ValueFunc};
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -353,6 +339,14 @@ impl Template {
             Parser::with_name(self.parse_name(), src, &self.left_delim, &self.right_delim)?;
         let (tree, defines) = parser.parse()?;
 
+        // Go's parser refuses a call of a function that is not defined
+        // ("function %q not defined"), so a template that names an unknown
+        // function never parses (burrow-rs fork).
+        self.check_functions(&tree, src)?;
+        for def in &defines {
+            self.check_functions(&def.body, src)?;
+        }
+
         // Go's `parse.(*Tree).add` rejects a non-empty top-level that collides
         // with a same-named non-empty `{{define}}` in the same parse call:
         // both would occupy the `treeSet[name]` slot. Detect the same here so
@@ -385,6 +379,58 @@ impl Template {
         // into a fresh `self.tree`.
         self.sync_tree_to_own_name();
         Ok(self)
+    }
+
+    /// Every function a template calls is defined (Go's parse-time check).
+    fn check_functions(&self, tree: &parse::ListNode, src: &str) -> Result<()> {
+        use parse::{Expr, Node, PipeNode};
+        type Ctx<'a> = (&'a Template, &'a str);
+        fn pipe(c: Ctx<'_>, p: &PipeNode) -> Result<()> {
+            p.commands
+                .iter()
+                .flat_map(|cmd| &cmd.args)
+                .try_for_each(|e| expr(c, e))
+        }
+        fn expr(c: Ctx<'_>, e: &Expr) -> Result<()> {
+            let (t, src) = c;
+            match e {
+                Expr::Identifier(pos, name) if !t.funcs.contains_key(name.as_str()) => {
+                    Err(error::TemplateError::Parse {
+                        name: t.parse_name().map(String::from),
+                        line: pos.line,
+                        col: col_for_offset(src, pos.offset),
+                        message: alloc::format!("function {:?} not defined", name.as_str()),
+                    })
+                }
+                Expr::Pipe(_, p) => pipe(c, p),
+                Expr::Chain(_, inner, _) => expr(c, inner),
+                _ => Ok(()),
+            }
+        }
+        fn list(c: Ctx<'_>, l: &parse::ListNode) -> Result<()> {
+            for node in &l.nodes {
+                match node {
+                    Node::List(l) => list(c, l)?,
+                    Node::Action(a) => pipe(c, &a.pipe)?,
+                    Node::If(b) | Node::Range(b) | Node::With(b) => {
+                        pipe(c, &b.pipe)?;
+                        list(c, &b.body)?;
+                        if let Some(e) = &b.else_body {
+                            list(c, e)?;
+                        }
+                    }
+                    Node::Template(tn) => {
+                        if let Some(p) = &tn.pipe {
+                            pipe(c, p)?;
+                        }
+                    }
+                    Node::Define(d) => list(c, &d.body)?,
+                    Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
+                }
+            }
+            Ok(())
+        }
+        list((self, src), tree)
     }
 
     /// The template's name as a parser tag, or `None` when empty. Matches Go's

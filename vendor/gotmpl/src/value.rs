@@ -48,6 +48,57 @@ use crate::error::Result;
 /// ```
 pub type ValueFunc = Arc<dyn Fn(&[Value]) -> Result<Value> + Send + Sync>;
 
+/// A typed Go value (burrow-rs fork): a struct, a named basic type (such as a
+/// `type Status int` with a `String` method), a pointer, a `time.Time`. Go's
+/// engine reaches these through reflection; here the value says itself what its
+/// fields and methods are, how `fmt` prints it, and what basic value lies
+/// beneath it for comparisons and numeric verbs.
+pub trait Object: Send + Sync + fmt::Debug {
+    /// The Go type's name, for error messages (`protocol.StatusConstant`).
+    fn type_name(&self) -> &'static str;
+
+    /// The value as `Any`, for functions that know the concrete type.
+    fn as_any(&self) -> &dyn core::any::Any;
+
+    /// A field, or a method called without arguments; `None` when the type has
+    /// neither (Go: "can't evaluate field X in type T").
+    fn field(&self, name: &str) -> Option<Result<Value>>;
+
+    /// A method called with arguments; `None` when the type has no such method.
+    fn method(&self, name: &str, args: &[Value]) -> Option<Result<Value>> {
+        let _ = (name, args);
+        None
+    }
+
+    /// How `fmt` prints the value with `%v` and `print`: its `String()` for a
+    /// `fmt.Stringer`, `{field field}` for a struct, `<nil>` for a nil pointer.
+    fn display(&self) -> String;
+
+    /// The basic value beneath a named basic type (a named int's int), used by
+    /// comparisons, numeric `printf` verbs and truth; `None` for a struct.
+    fn basic(&self) -> Option<Value> {
+        None
+    }
+
+    /// Go's truth of the value: a struct is true, a nil pointer false, a named
+    /// basic value as its basic value.
+    fn is_true(&self) -> bool {
+        self.basic().is_none_or(|b| b.is_truthy())
+    }
+
+    /// For a typed map, the zero value of its element type: what `index` gives
+    /// for a missing key (Go's `index` on a `map[string]string` gives `""`).
+    fn zero_element(&self) -> Option<Value> {
+        None
+    }
+
+    /// Whether `fmt` prints it through a `String` method (then `%s`, `%q`, `%x`
+    /// print that string, as Go's `handleMethods` does).
+    fn is_stringer(&self) -> bool {
+        false
+    }
+}
+
 /// The dynamic type for template data.
 ///
 /// Dot, variables, function arguments, and pipeline results are all carried
@@ -111,6 +162,9 @@ pub enum Value {
     /// See [`ValueFunc`] for the expected signature.
     Function(ValueFunc),
 
+    /// A typed Go value (burrow-rs fork): see [`Object`].
+    Object(Arc<dyn Object>),
+
     /// Trusted content that bypasses context-aware escaping in its matching
     /// context. Produced by the [`html`](crate::html) module's safe-content
     /// wrappers ([`HTML`](crate::html::HTML), etc.). Available only with the
@@ -161,6 +215,7 @@ impl Clone for Value {
             Value::List(v) => Value::List(Arc::clone(v)),
             Value::Map(m) => Value::Map(Arc::clone(m)),
             Value::Function(f) => Value::Function(Arc::clone(f)),
+            Value::Object(o) => Value::Object(Arc::clone(o)),
             #[cfg(feature = "html")]
             Value::Safe { kind, s } => Value::Safe {
                 kind: *kind,
@@ -182,6 +237,7 @@ impl fmt::Debug for Value {
             Value::List(v) => write!(f, "List({v:?})"),
             Value::Map(m) => write!(f, "Map({m:?})"),
             Value::Function(_) => write!(f, "Function(...)"),
+            Value::Object(o) => write!(f, "Object({o:?})"),
             #[cfg(feature = "html")]
             Value::Safe { kind, s } => write!(f, "Safe({kind:?}, {s:?})"),
         }
@@ -203,6 +259,7 @@ impl Value {
             Value::List(v) => !v.is_empty(),
             Value::Map(m) => !m.is_empty(),
             Value::Function(_) => true,
+            Value::Object(o) => o.is_true(),
             #[cfg(feature = "html")]
             Value::Safe { s, .. } => !s.is_empty(),
         }
@@ -281,6 +338,23 @@ impl Value {
             ))
         }
         match (self, idx) {
+            // A typed collection indexes as its basic value; a typed map's missing
+            // key gives the zero value of its element type (burrow-rs fork).
+            (Value::Object(o), _) => match o.basic() {
+                Some(Value::Map(m)) => match idx {
+                    Value::String(k) => Ok(m
+                        .get(k.as_ref())
+                        .cloned()
+                        .or_else(|| o.zero_element())
+                        .unwrap_or(Value::Nil)),
+                    _ => Err(bad_index("map", idx)),
+                },
+                Some(basic @ (Value::List(_) | Value::String(_))) => basic.index(idx),
+                _ => Err(crate::error::TemplateError::Exec(format!(
+                    "cannot index type {}",
+                    o.type_name()
+                ))),
+            },
             (Value::List(v), Value::Int(_) | Value::Uint(_)) => {
                 Ok(v[check_bounds(idx, v.len())?].clone())
             }
@@ -319,6 +393,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Map(_) => "map",
             Value::Function(_) => "func",
+            Value::Object(o) => o.type_name(),
             // Safe content compares and formats as its underlying string, so it
             // reports "string" (matching Go's basicKind for template.HTML etc.).
             #[cfg(feature = "html")]
@@ -335,6 +410,7 @@ impl Value {
             Value::String(s) => Some(s.len()),
             Value::List(v) => Some(v.len()),
             Value::Map(m) => Some(m.len()),
+            Value::Object(o) => o.basic().and_then(|b| b.len()),
             _ => None,
         }
     }
@@ -382,6 +458,9 @@ impl Value {
                     return Ok(Value::List(Arc::clone(v)));
                 }
                 Ok(Value::List(Arc::from(&v[s..e])))
+            }
+            Value::Object(o) if o.basic().is_some() => {
+                o.basic().unwrap_or(Value::Nil).slice(start, end)
             }
             Value::String(str) => {
                 let (s, e) = resolve("string", start, end, str.len())?;
@@ -441,6 +520,15 @@ impl Value {
         }
     }
 
+    /// The value itself, or for a typed Go value with a basic value beneath it
+    /// (a named int), that basic value (burrow-rs fork).
+    pub fn resolved(&self) -> Value {
+        match self {
+            Value::Object(o) => o.basic().unwrap_or_else(|| self.clone()),
+            other => other.clone(),
+        }
+    }
+
     /// Returns `true` if this is a [`Value::Function`].
     pub fn is_function(&self) -> bool {
         matches!(self, Value::Function(_))
@@ -490,6 +578,7 @@ impl fmt::Display for Value {
                 write!(f, "]")
             }
             Value::Function(_) => write!(f, "<func>"),
+            Value::Object(o) => f.write_str(&o.display()),
             // Trusted content renders verbatim, exactly like its string.
             #[cfg(feature = "html")]
             Value::Safe { s, .. } => write!(f, "{s}"),
@@ -515,6 +604,7 @@ impl PartialEq for Value {
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
             #[cfg(feature = "html")]
             (Value::Safe { kind: k1, s: a }, Value::Safe { kind: k2, s: b }) => k1 == k2 && a == b,
             _ => false,
