@@ -4,8 +4,9 @@
 #   built from source with cargo (it does not answer as the wheel's does; built once, about 15
 #   minutes on 2 cores, and cached in ${BURROW_TEST_CACHE:-~/.cache/burrow-rs}), a Python
 #   with confluent-kafka for real consumer groups, an aiosmtpd SMTP server that stores every
-#   message it receives in a maildir (for the email notifier tests), and ZooKeeper 3.8 (Debian's
-#   zookeeper package, installed with apt-get when missing).
+#   message it receives in a maildir (for the email notifier tests), ZooKeeper 3.8 (Debian's
+#   zookeeper package, installed with apt-get when missing), and Go (Debian's golang-go: the
+#   oracle of the Go-template tests).
 #
 #   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
 #   scripts/test-services.sh stop    # stops what start started
@@ -52,6 +53,20 @@ install_zookeeper() {
   fi
 }
 
+# Go (Debian golang-go): the oracle of the Go-template tests (scripts/gen-template-goldens.sh).
+install_go() {
+  command -v go >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q golang-go >>"$DIR/apt.log" 2>&1; then
+    $sudo apt-get update -q >>"$DIR/apt.log" 2>&1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q golang-go >>"$DIR/apt.log" 2>&1 || {
+      echo "test-services: could not install golang-go; see $DIR/apt.log" >&2
+      return 1
+    }
+  fi
+}
+
 # start_zookeeper DIR PORT: a standalone ZooKeeper on 127.0.0.1:PORT with its data in DIR.
 start_zookeeper() {
   mkdir -p "$1/data"
@@ -90,6 +105,7 @@ install_tansu_src() {
 
 install() {
   install_zookeeper
+  install_go
   install_tansu_src
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"

@@ -6,6 +6,8 @@
 # to PyPI the first time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Go-template goldens are rendered in UTC (burrow-notify/tests/go_templates.rs).
+export TZ=UTC
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

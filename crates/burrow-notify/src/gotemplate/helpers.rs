@@ -59,10 +59,7 @@ fn jsonencoder(a: &[Value]) -> gotmpl::Result<Value> {
 }
 
 /// The partitions of a `[]*protocol.PartitionStatus` argument.
-fn partitions(
-    name: &str,
-    v: &Value,
-) -> gotmpl::Result<Vec<Arc<burrow_core::PartitionStatus>>> {
+fn partitions(name: &str, v: &Value) -> gotmpl::Result<Vec<Arc<burrow_core::PartitionStatus>>> {
     let list = match v {
         Value::Object(o) => o.basic(),
         Value::List(_) => Some(v.clone()),
@@ -121,7 +118,7 @@ impl Object for TypedMap {
 }
 
 /// `topicsbystatus`: status name → the distinct topics in that status. Go builds each list by
-/// ranging over a map, in no fixed order; here they are in the order of the partitions.
+/// ranging over a map, in no fixed order; here they are sorted.
 fn topicsbystatus(a: &[Value]) -> gotmpl::Result<Value> {
     let [ps] = args::<1>("topicsbystatus", a)?;
     let mut by_status: BTreeMap<Arc<str>, Vec<String>> = BTreeMap::new();
@@ -133,7 +130,8 @@ fn topicsbystatus(a: &[Value]) -> gotmpl::Result<Value> {
     }
     let entries = by_status
         .into_iter()
-        .map(|(status, topics)| {
+        .map(|(status, mut topics)| {
+            topics.sort();
             let list: Vec<Value> = topics
                 .iter()
                 .map(|t| Value::String(t.as_str().into()))

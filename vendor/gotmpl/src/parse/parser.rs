@@ -128,6 +128,15 @@ impl<'a> Parser<'a> {
     pub fn parse(mut self) -> Result<(ListNode, Vec<DefineNode>)> {
         let mut defines = Vec::new();
         let list = self.parse_list(&mut defines)?;
+        // burrow-rs fork: at the top level, the list ends at the end of the input
+        // only; an {{end}} or {{else}} there closes nothing (Go: "unexpected {{end}}").
+        if self.peek().kind != TokenKind::Eof {
+            let what = match self.peek().kind {
+                TokenKind::Else => "unexpected {{else}}",
+                _ => "unexpected {{end}}",
+            };
+            return Err(self.error(what));
+        }
         Ok((list, defines))
     }
 
@@ -204,6 +213,12 @@ impl<'a> Parser<'a> {
 
         loop {
             match self.peek().kind {
+                // burrow-rs fork: a nested list (a branch, define or block body)
+                // must be closed before the input ends (Go: "unexpected EOF").
+                TokenKind::Eof if self.depth > 1 => {
+                    self.leave();
+                    return Err(self.error("unexpected EOF"));
+                }
                 TokenKind::Eof => break,
                 TokenKind::Text => {
                     let tok = self.next().clone();
@@ -216,6 +231,8 @@ impl<'a> Parser<'a> {
                     self.next(); // consume delimiter
 
                     match self.peek().kind {
+                        // At the top level an {{end}} is left for parse() to refuse.
+                        TokenKind::End if self.depth == 1 => break,
                         TokenKind::End => {
                             self.next();
                             self.expect_close_delim()?;
