@@ -698,6 +698,50 @@ mod tests {
     }
 
     #[test]
+    fn a_go_template_that_fails_with_the_sample_names_its_line() {
+        let e = Templates::from_sources(
+            (
+                "open.tmpl".into(),
+                "a\n{{.Group}}\n{{.Result.Nope}}\n".into(),
+            ),
+            None,
+            &BTreeMap::new(),
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.starts_with("template open.tmpl line 3: Go template") && e.contains("Nope"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn burrows_own_templates_are_read_as_go_and_ours_as_jinja() {
+        let extras = notification().extras.clone();
+        let go = Templates::from_sources(
+            (
+                "o".into(),
+                "{{.Group}} {{if eq .Result.Status 2}}warn{{end}}".into(),
+            ),
+            None,
+            &extras,
+        )
+        .unwrap();
+        assert_eq!(go.render(&notification()).unwrap(), "group warn");
+        let jinja = Templates::from_sources(
+            (
+                "o".into(),
+                "{{ Group }} {% if Result.Status == \"WARN\" %}warn{% endif %}".into(),
+            ),
+            None,
+            &extras,
+        )
+        .unwrap();
+        assert_eq!(jinja.render(&notification()).unwrap(), "group warn");
+    }
+
+    #[test]
     fn errors_name_file_and_line() {
         let e = Templates::from_sources(
             ("open.tmpl".into(), "ok\n{{ Group }\n".into()),

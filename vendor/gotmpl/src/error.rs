@@ -146,6 +146,16 @@ pub enum TemplateError {
         message: String,
     },
 
+    /// An execution error with the line of the innermost action it happened
+    /// in (burrow-rs fork; only from [`crate::Template::execute_to_string_located`]).
+    #[error("template: line {line}: {source}")]
+    At {
+        /// 1-based line of the action in the template source.
+        line: usize,
+        /// The error.
+        source: Box<TemplateError>,
+    },
+
     /// A general execution error (type mismatch, invalid operation, etc.).
     ///
     /// Prefer the structured variants below when they apply.

@@ -207,6 +207,8 @@ pub struct Executor<'a> {
     depth: usize,
     missing_key: MissingKey,
     range_iters_remaining: u64,
+    /// burrow-rs fork: where an error happened (see [`Executor::error_line`]).
+    error_line: usize,
 }
 
 /// Returns a short human-readable name for an expression, used in error messages.
@@ -310,6 +312,7 @@ impl<'a> Executor<'a> {
             depth: 0,
             missing_key: MissingKey::default(),
             range_iters_remaining: DEFAULT_MAX_RANGE_ITERS,
+            error_line: 0,
         }
     }
 
@@ -357,6 +360,27 @@ impl<'a> Executor<'a> {
     }
 
     fn walk_node<W: Write>(&mut self, w: &mut W, node: &Node, dot: &Value) -> ExecResult<()> {
+        // burrow-rs fork: an error carries the line of the innermost action it
+        // happened in.
+        let line = match node {
+            Node::Action(a) => a.pos.line,
+            Node::If(b) | Node::Range(b) | Node::With(b) => b.pos.line,
+            Node::Template(t) => t.pos.line,
+            _ => 0,
+        };
+        let result = self.walk_node_inner(w, node, dot);
+        if matches!(result, Err(ExecSignal::Err(_))) && self.error_line == 0 {
+            self.error_line = line;
+        }
+        result
+    }
+
+    /// The line of the innermost action the last error happened in (0: none).
+    pub fn error_line(&self) -> usize {
+        self.error_line
+    }
+
+    fn walk_node_inner<W: Write>(&mut self, w: &mut W, node: &Node, dot: &Value) -> ExecResult<()> {
         match node {
             Node::Text(text) => {
                 w.write_str(&text.text)?;

@@ -886,6 +886,29 @@ impl Template {
             .map_err(adapter.err_mapper())
     }
 
+    /// [`execute_to_string`](Self::execute_to_string), with an execution error
+    /// wrapped in [`TemplateError::At`] naming the line of the innermost action
+    /// it happened in (burrow-rs fork).
+    ///
+    /// # Errors
+    ///
+    /// Same as [`execute_fmt`](Self::execute_fmt).
+    pub fn execute_to_string_located(&self, data: &Value) -> Result<String> {
+        let tree = self.tree.as_ref().ok_or_else(|| {
+            error::TemplateError::Exec(format!("template {:?} has not been parsed", self.name))
+        })?;
+        let mut executor = self.make_executor(&self.funcs, &self.defines);
+        let mut buf = String::new();
+        match executor.execute(&mut buf, tree, data) {
+            Ok(()) => Ok(buf),
+            Err(e) if executor.error_line() > 0 => Err(error::TemplateError::At {
+                line: executor.error_line(),
+                source: Box::new(e),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Execute the template and return the result as a [`String`].
     ///
     /// Convenience wrapper around [`execute_fmt`](Self::execute_fmt) that

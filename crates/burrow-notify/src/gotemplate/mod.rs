@@ -49,14 +49,16 @@ impl GoTemplate {
     /// Renders the template for a notification.
     pub fn render(&self, n: &Notification) -> Result<String, TemplateError> {
         self.template
-            .execute_to_string(&data::notification_value(n))
+            .execute_to_string_located(&data::notification_value(n))
     }
 }
 
-/// The 1-based line an error names (0 when it names none: execution errors carry no position).
+/// The 1-based line an error names (0 when it names none).
 pub fn error_line(e: &TemplateError) -> usize {
     match e {
-        TemplateError::Parse { line, .. } | TemplateError::Lex { line, .. } => *line,
+        TemplateError::Parse { line, .. }
+        | TemplateError::Lex { line, .. }
+        | TemplateError::At { line, .. } => *line,
         _ => 0,
     }
 }
