@@ -37,6 +37,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod args;
 mod check;
 pub mod config;
 mod dump;
@@ -97,7 +98,7 @@ const EXIT_UNKNOWN: u8 = 3;
 /// Runs the command line with the notifier classes of `extensions` (`burrow-cli`'s own `main` is
 /// `main_with(Extensions::default())`).
 pub fn main_with(extensions: Extensions) -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(args::command_line(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

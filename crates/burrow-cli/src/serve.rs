@@ -17,11 +17,12 @@ use crate::settings::Settings;
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Burrow configuration file (`burrow.toml`). Without one: a cluster `local` at
-    /// localhost:9092 with its consumer module, HTTP on 127.0.0.1:8000.
+    /// Burrow configuration file (`burrow.toml`). Without it and without `--config-dir`:
+    /// `./burrow.toml` when there is one, else a cluster `local` at localhost:9092 with its
+    /// consumer module and HTTP on 127.0.0.1:8000.
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
-    /// Burrow's flag: the directory holding `burrow.toml`.
+    /// Burrow's flag (also `-config-dir`): the directory holding `burrow.toml`, which must exist.
     #[arg(long, conflicts_with = "config")]
     pub config_dir: Option<PathBuf>,
     /// Log format.
@@ -31,6 +32,39 @@ pub struct Args {
     /// templates rendered) and exit: 0 when it is valid, 1 with the reason otherwise.
     #[arg(long)]
     pub check_config: bool,
+}
+
+/// The configuration file to read, and whether it is `./burrow.toml` found without a flag.
+/// `--config-dir DIR` needs `DIR/burrow.toml` (Burrow's viper also read `burrow.json`,
+/// `.yaml`, …: such a file is named in the error).
+fn config_path(args: &Args) -> Result<(Option<PathBuf>, bool)> {
+    if let Some(p) = &args.config {
+        return Ok((Some(p.clone()), false));
+    }
+    let here = args.config_dir.is_none();
+    let dir = args
+        .config_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let file = dir.join("burrow.toml");
+    if file.is_file() {
+        return Ok((Some(file), here));
+    }
+    if here {
+        return Ok((None, false));
+    }
+    let other = ["json", "yaml", "yml", "hcl", "properties", "ini", "env"]
+        .iter()
+        .map(|ext| dir.join(format!("burrow.{ext}")))
+        .find(|p| p.is_file());
+    match other {
+        Some(o) => anyhow::bail!(
+            "--config-dir: {} holds {} but no burrow.toml; burrow-rs reads TOML only",
+            dir.display(),
+            o.display()
+        ),
+        None => anyhow::bail!("--config-dir: no burrow.toml in {}", dir.display()),
+    }
 }
 
 /// Exit code of a configuration or start failure (Burrow's).
@@ -53,10 +87,12 @@ fn raise_file_limit() {
 
 /// Runs the server until SIGINT, SIGTERM or SIGQUIT.
 pub fn run(args: &Args, extensions: &Extensions) -> Result<ExitCode> {
-    let path = match (&args.config, &args.config_dir) {
-        (Some(p), _) => Some(p.clone()),
-        (None, Some(dir)) => Some(dir.join("burrow.toml")),
-        (None, None) => None,
+    let (path, found_here) = match config_path(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("burrow-cli serve: {e:#}");
+            return Ok(ExitCode::from(EXIT_FAILED));
+        }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -94,6 +130,11 @@ pub fn run(args: &Args, extensions: &Extensions) -> Result<ExitCode> {
     };
     for var in &unknown {
         warn!(variable = %var, "{UNKNOWN_VARIABLE}");
+    }
+    match (&path, found_here) {
+        (Some(p), true) => info!(config = %p.display(), "read the configuration in the working directory (no --config or --config-dir given)"),
+        (Some(p), false) => info!(config = %p.display(), "read the configuration"),
+        (None, _) => info!("no configuration file (none given, no ./burrow.toml): the defaults, a cluster local at localhost:9092"),
     }
     raise_file_limit();
     let options = ServerOptions {

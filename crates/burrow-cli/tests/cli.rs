@@ -193,3 +193,86 @@ fn usage_errors_exit_3() {
     assert_eq!(code(&cli(&["evaluate", "/nonexistent/snapshot.json"])), 3);
     assert_eq!(code(&cli(&["--help"])), 0);
 }
+
+/// A scratch directory holding `burrow.toml` with `text`.
+fn config_dir(name: &str, text: Option<&str>) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("burrow-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    if let Some(text) = text {
+        std::fs::write(d.join("burrow.toml"), text).unwrap();
+    }
+    d
+}
+
+/// A configuration that `--check-config` refuses, naming the key: proof the file was read.
+const REFUSED: &str = "[general]\nunreachable-limit = -1\n";
+
+fn run_in(dir: &Path, exe: &Path, args: &[&str]) -> Output {
+    Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serve_reads_burrow_toml_in_the_working_directory() {
+    let exe = Path::new(env!("CARGO_BIN_EXE_burrow-cli"));
+    let d = config_dir("here", Some(REFUSED));
+    let o = run_in(&d, exe, &["serve", "--check-config"]);
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unreachable-limit"));
+    // Without the file: the defaults.
+    let empty = config_dir("empty", None);
+    let o = run_in(&empty, exe, &["serve", "--check-config"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&d);
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
+#[test]
+fn go_style_flags_and_the_burrow_name() {
+    let exe = Path::new(env!("CARGO_BIN_EXE_burrow-cli"));
+    let d = config_dir("go-flags", Some(REFUSED));
+    let dir = d.to_str().unwrap();
+    for args in [
+        vec!["serve", "-config-dir", dir, "-check-config"],
+        vec!["serve", &format!("-config-dir={dir}"), "--check-config"],
+    ] {
+        let o = run_in(&std::env::temp_dir(), exe, &args);
+        assert_eq!(
+            code(&o),
+            1,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("unreachable-limit"),
+            "{args:?}"
+        );
+    }
+    // `burrow` (a symlink to burrow-cli) is Burrow's command line: serve, `.` by default.
+    let bin = config_dir("bin", None);
+    let burrow = bin.join("burrow");
+    std::os::unix::fs::symlink(exe, &burrow).unwrap();
+    let o = run_in(&d, &burrow, &["-check-config"]);
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unreachable-limit"));
+    let o = run_in(
+        &std::env::temp_dir(),
+        &burrow,
+        &["-config-dir", dir, "-check-config"],
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unreachable-limit"));
+    // Burrow's default directory must hold the file.
+    let o = run_in(&bin, &burrow, &["-check-config"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no burrow.toml in ."),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+    let _ = std::fs::remove_dir_all(&bin);
+}
