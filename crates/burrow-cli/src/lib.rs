@@ -128,7 +128,13 @@ pub fn main_with(extensions: Extensions) -> ExitCode {
 /// Reads `--config` or returns the defaults.
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<config::Config> {
     match path {
-        Some(p) => config::Config::load(p),
+        Some(p) => {
+            let config = config::Config::load(p)?;
+            for w in &config.warnings {
+                eprintln!("burrow-cli: warning: {w}");
+            }
+            Ok(config)
+        }
         None => Ok(config::Config::defaults()),
     }
 }

@@ -32,6 +32,10 @@ pub struct Args {
     /// templates rendered) and exit: 0 when it is valid, 1 with the reason otherwise.
     #[arg(long)]
     pub check_config: bool,
+    /// Refuse what Burrow accepts and burrow-rs only warns about: unknown sections and keys,
+    /// old key names, values Burrow ignores, environment variables that override nothing.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The configuration file to read, and whether it is `./burrow.toml` found without a flag.
@@ -114,9 +118,26 @@ pub fn run(args: &Args, extensions: &Extensions) -> Result<ExitCode> {
         }
     };
     let unknown = settings.config.env.unknown.clone();
+    let warnings: Vec<String> = settings
+        .config
+        .warnings
+        .iter()
+        .map(|w| w.to_string())
+        .chain(
+            unknown
+                .iter()
+                .map(|var| format!("{var}: {UNKNOWN_VARIABLE}")),
+        )
+        .collect();
+    if args.strict && !warnings.is_empty() {
+        for w in &warnings {
+            eprintln!("burrow-cli serve: --strict: {w}");
+        }
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
     if args.check_config {
-        for var in &unknown {
-            eprintln!("burrow-cli serve: warning: {var}: {}", UNKNOWN_VARIABLE);
+        for w in &warnings {
+            eprintln!("burrow-cli serve: warning: {w}");
         }
         println!("configuration OK");
         return Ok(ExitCode::SUCCESS);
@@ -130,6 +151,9 @@ pub fn run(args: &Args, extensions: &Extensions) -> Result<ExitCode> {
     };
     for var in &unknown {
         warn!(variable = %var, "{UNKNOWN_VARIABLE}");
+    }
+    for w in &settings.config.warnings {
+        warn!(key = %w.key, "configuration: {}", w.message);
     }
     match (&path, found_here) {
         (Some(p), true) => info!(config = %p.display(), "read the configuration in the working directory (no --config or --config-dir given)"),

@@ -110,7 +110,9 @@ impl Settings {
             Some(p) => Config::load(p)?,
             None => Config::serve_defaults(&crate::config::process_environment())?,
         };
+        let warnings = config.warnings.clone();
         Settings::from_config(config, extensions)
+            .map_err(|e| crate::config::annotate_renamed(e, &warnings))
     }
 
     /// Converts a checked configuration; `extensions` are the notifier classes the program

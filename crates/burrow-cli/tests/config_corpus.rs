@@ -4,7 +4,8 @@
 //! expects, and never panic: `--check-config` says nothing passes that a start would refuse.
 //!
 //! A case file starts with `# expect: <text the message must contain>` and optionally
-//! `# env: NAME=value` (an environment override for both runs). `{dir}` is a scratch directory
+//! `# env: NAME=value` (an environment override for both runs) and `# args: --flag` (more
+//! arguments of `serve` for both runs, as `--strict`). `{dir}` is a scratch directory
 //! holding `open.tmpl` (a valid template), `broken.tmpl`, `notpem.pem` and the directory `adir`;
 //! `{port}` is a free port and `{busy}` a port this test holds open.
 
@@ -23,6 +24,7 @@ struct Case {
     text: Vec<u8>,
     expect: String,
     env: Option<(String, String)>,
+    args: Vec<String>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -47,11 +49,15 @@ fn read_cases() -> Vec<Case> {
                 let (k, v) = e.split_once('=').unwrap();
                 (k.to_string(), v.to_string())
             });
+            let args = header("args")
+                .map(|a| a.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default();
             Case {
                 name: p.file_stem().unwrap().to_string_lossy().into_owned(),
                 text: text.into_bytes(),
                 expect,
                 env,
+                args,
             }
         })
         .collect();
@@ -59,14 +65,18 @@ fn read_cases() -> Vec<Case> {
     cases
 }
 
-/// Inputs that are not configuration files at all.
-fn garbage_cases() -> Vec<Case> {
-    let case = |name: &str, text: Vec<u8>, expect: &str| Case {
+fn case(name: &str, text: Vec<u8>, expect: &str) -> Case {
+    Case {
         name: name.into(),
         text,
         expect: expect.into(),
         env: None,
-    };
+        args: Vec::new(),
+    }
+}
+
+/// Inputs that are not configuration files at all.
+fn garbage_cases() -> Vec<Case> {
     let mut oversized = b"# a comment line padding the file\n".repeat(40_000);
     oversized.extend_from_slice(b"[general]\n");
     vec![
@@ -107,11 +117,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn command(dir: &Path, config: &Path, env: &Option<(String, String)>, check: bool) -> Command {
+fn command(dir: &Path, config: &Path, case: &Case, check: bool) -> Command {
+    let env = &case.env;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_burrow-cli"));
     cmd.arg("serve")
         .arg("--config")
         .arg(config)
+        .args(&case.args)
         .current_dir(dir);
     if check {
         cmd.arg("--check-config");
@@ -182,11 +194,11 @@ fn run_case(case: &Case) -> Vec<String> {
     std::fs::write(&config, text).unwrap();
     let expect = fill(&case.expect);
     let mut failures = Vec::new();
-    let check = command(&dir, &config, &case.env, true).output().unwrap();
+    let check = command(&dir, &config, case, true).output().unwrap();
     if let Some(f) = judge("--check-config", &check, &expect) {
         failures.push(format!("{}: {f}", case.name));
     }
-    match start(command(&dir, &config, &case.env, false)) {
+    match start(command(&dir, &config, case, false)) {
         Ok(out) => {
             if let Some(f) = judge("the start", &out, &expect) {
                 failures.push(format!("{}: {f}", case.name));
@@ -221,7 +233,7 @@ fn inputs_that_are_not_files_are_refused() {
         ("adir", "cannot read config"),
         ("missing.toml", "cannot read config"),
     ] {
-        let out = command(&dir, Path::new(path), &None, true)
+        let out = command(&dir, Path::new(path), &case("none", vec![], ""), true)
             .output()
             .unwrap();
         if let Some(f) = judge("--check-config", &out, expect) {
@@ -244,7 +256,8 @@ fn a_valid_file_passes_and_unknown_variables_are_named() {
         ),
     )
     .unwrap();
-    let typo = Some((
+    let mut typo = case("valid", vec![], "");
+    typo.env = Some((
         "BURROW_CLUSTER_LOCAL_OFSET_REFRESH".to_string(),
         "5".to_string(),
     ));

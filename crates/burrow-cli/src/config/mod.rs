@@ -27,10 +27,12 @@ use burrow_notify::NotifierConfig;
 use burrow_storage::StorageConfig;
 use burrow_zk::ZookeeperSection;
 
+mod compat;
 mod env;
 pub mod sections;
 mod view;
 
+pub use compat::{annotate_renamed, ConfigWarning};
 pub use env::{process_environment, Applied, Environment};
 pub use sections::{General, IamProfile, Logging};
 
@@ -77,6 +79,9 @@ pub struct Config {
     pub clusters: Vec<String>,
     /// What the environment overrode, and variables with the prefix that override nothing.
     pub env: Applied,
+    /// What Burrow accepts and was ignored, renamed or adjusted here (docs/configuration.md,
+    /// "Burrow's configurations"); errors with `serve --strict`.
+    pub warnings: Vec<ConfigWarning>,
 }
 
 impl Config {
@@ -101,6 +106,7 @@ impl Config {
             evaluator_name: "default".into(),
             clusters: Vec::new(),
             env: Applied::default(),
+            warnings: Vec::new(),
         }
     }
 
@@ -133,9 +139,12 @@ impl Config {
         let mut table: toml::Table = text.parse()?;
         check_section_shapes(&table)?;
         let applied = env::apply(&mut table, env)?;
+        let mut warnings = Vec::new();
+        compat::migrate(&mut table, &mut warnings)?;
         let sections = Sections {
             table: &table,
             env: &applied,
+            warnings: std::cell::RefCell::new(warnings),
         };
         let mut config = Config::defaults();
         config.general = sections.single("general")?.unwrap_or_default();
@@ -161,8 +170,11 @@ impl Config {
         if let Some((name, e)) = sections.the_one::<EvaluatorConfig>("evaluator")? {
             (config.evaluator, config.evaluator_name) = (e, name);
         }
+        config.warnings = sections.warnings.take();
         config.env = applied;
-        config.validate().map_err(|e| config.env.annotate(e))?;
+        config
+            .validate()
+            .map_err(|e| compat::annotate_renamed(config.env.annotate(e), &config.warnings))?;
         Ok(config)
     }
 
@@ -297,12 +309,13 @@ impl Config {
         let Some(t) = self.tls.get(&zk.tls) else {
             bail!("zookeeper.tls: no [tls.{}] section", zk.tls);
         };
+        // Burrow never reads noverify for ZooKeeper (a warning says so: compat).
         let tls = burrow_zk::ZkTls::from_files(
             &format!("tls.{}", zk.tls),
             &t.cafile,
             &t.certfile,
             &t.keyfile,
-            t.noverify,
+            false,
         )
         .with_context(|| format!("zookeeper.tls = {:?}", zk.tls))?;
         Ok(Some(tls))
@@ -402,11 +415,8 @@ fn check_section_shapes(table: &toml::Table) -> Result<()> {
     use env::{MODULES, SINGLE};
     for (key, value) in table {
         if !SINGLE.contains(&key.as_str()) && !MODULES.contains(&key.as_str()) {
-            bail!(
-                "{key}: unknown section (Burrow's sections are {}, {})",
-                SINGLE.join(", "),
-                MODULES.join(", ")
-            );
+            // Ignored with a warning (compat).
+            continue;
         }
         let Some(t) = value.as_table() else {
             bail!("{key}: must be a table ([{key}] or [{key}.<name>])");
@@ -427,6 +437,8 @@ fn check_section_shapes(table: &toml::Table) -> Result<()> {
 struct Sections<'a> {
     table: &'a toml::Table,
     env: &'a Applied,
+    /// Keys a section does not know are ignored with a warning, as Burrow ignores them.
+    warnings: std::cell::RefCell<Vec<ConfigWarning>>,
 }
 
 impl Sections<'_> {
@@ -466,17 +478,70 @@ impl Sections<'_> {
         Ok(all.pop())
     }
 
+    /// Deserializes a section; a key it does not know is removed with a warning (Burrow
+    /// ignores it) and the section read again.
     fn deserialize<T: DeserializeOwned>(&self, value: &toml::Value, prefix: &str) -> Result<T> {
-        serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        let mut value = value.clone();
+        loop {
+            let e = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+                Ok(t) => return Ok(t),
+                Err(e) => e,
+            };
             let path = e.path().to_string();
             let key = if path == "." {
                 prefix.to_string()
             } else {
                 format!("{prefix}.{path}")
             };
-            anyhow!("{}: {}", self.env.describe(&key), e.into_inner())
-        })
+            let message = e.into_inner().to_string().trim_end().to_string();
+            if message.starts_with("unknown field") && remove_path(&mut value, &path) {
+                self.warnings.borrow_mut().push(ConfigWarning {
+                    key,
+                    message: format!("{message}; ignored, as Burrow ignores it"),
+                });
+                continue;
+            }
+            return Err(anyhow!("{}: {}", self.env.describe(&key), message));
+        }
     }
+}
+
+/// Removes the key at a `serde_path_to_error` path (`a.b`, `a[0].b`); false when there is none.
+fn remove_path(value: &mut toml::Value, path: &str) -> bool {
+    let mut segments: Vec<String> = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        while let Some(i) = rest.find('[') {
+            if i > 0 {
+                segments.push(rest[..i].to_string());
+            }
+            let end = rest[i..].find(']').map_or(rest.len(), |j| i + j);
+            segments.push(rest[i..=end.min(rest.len() - 1)].to_string());
+            rest = &rest[(end + 1).min(rest.len())..];
+        }
+        if !rest.is_empty() {
+            segments.push(rest.to_string());
+        }
+    }
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut at = value;
+    for seg in parents {
+        let next = match seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            Some(i) => i
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| at.as_array_mut().and_then(|a| a.get_mut(i))),
+            None => at.as_table_mut().and_then(|t| t.get_mut(seg.as_str())),
+        };
+        match next {
+            Some(n) => at = n,
+            None => return false,
+        }
+    }
+    at.as_table_mut()
+        .is_some_and(|t| t.remove(last.as_str()).is_some())
 }
 
 #[cfg(test)]

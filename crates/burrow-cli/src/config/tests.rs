@@ -67,8 +67,10 @@ fn zookeeper_tls_profile_is_read_at_the_check() {
     assert!(c.zookeeper_tls().unwrap().is_some());
     let err = |tls: &str| format!("{:#}", with(tls).unwrap().zookeeper_tls().unwrap_err());
     assert!(err("").contains("tls.zk.cafile: required"), "{}", err(""));
-    let e = err(&format!("cafile = \"{ca}\"\nnoverify = true"));
-    assert!(e.contains("tls.zk.noverify: not supported"), "{e}");
+    // Burrow never reads noverify for ZooKeeper: verified anyway, with a warning.
+    let c = with(&format!("cafile = \"{ca}\"\nnoverify = true")).unwrap();
+    assert!(c.zookeeper_tls().unwrap().is_some());
+    assert_eq!(c.warnings[0].key, "tls.zk.noverify");
     let e = err("cafile = \"/nonexistent/ca.pem\"");
     assert!(e.contains("tls.zk.cafile: /nonexistent/ca.pem"), "{e}");
 }
@@ -115,16 +117,46 @@ fn email_auth_types_are_the_ones_the_notifier_speaks() {
 }
 
 #[test]
+fn what_burrow_ignores_is_a_warning_naming_the_key() {
+    let warnings = |text: &str| -> Vec<String> {
+        Config::parse(text)
+            .unwrap()
+            .warnings
+            .iter()
+            .map(|w| w.to_string())
+            .collect()
+    };
+    let w = warnings(
+        "[storage.s]\nbogus = 1\n[evaluator.e]\ncluster = \"local\"\n[logging]\nlevel = \"loud\"",
+    );
+    assert!(w[0].starts_with("logging.level: unknown level"), "{w:?}");
+    assert!(
+        w[1].starts_with("storage.s.bogus: unknown field `bogus`"),
+        "{w:?}"
+    );
+    assert!(w[1].ends_with("; ignored, as Burrow ignores it"), "{w:?}");
+    assert!(
+        w[2].starts_with("evaluator.e.cluster: unknown field"),
+        "{w:?}"
+    );
+    let w = warnings("[storagee.a]\n[storage.s]\ngroup-whitelist = \"a\"");
+    assert!(w[0].starts_with("storagee: unknown section"), "{w:?}");
+    assert!(
+        w[1].starts_with("storage.s.group-whitelist: renamed"),
+        "{w:?}"
+    );
+    let c = Config::parse("[storage.s]\ngroup-whitelist = \"^a\"").unwrap();
+    assert_eq!(c.storage.group_allowlist, "^a");
+}
+
+#[test]
 fn errors_name_the_key() {
     let err = |text: &str| format!("{:#}", Config::parse(text).unwrap_err());
     assert!(err("[storage.s]\nintervals = \"ten\"").contains("storage.s.intervals"));
-    assert!(err("[storage.s]\nbogus = 1").contains("storage.s.bogus: unknown field `bogus`"));
     assert!(err("[evaluator.e]\nallowed-lag = -1").contains("evaluator.e.allowed-lag"));
     assert!(err("[evaluator.e]\nminimum-complete = 2.0").contains("evaluator.e.minimum-complete"));
     assert!(err("[storage.s]\ngroup-allowlist = \"(\"").contains("storage.s.group-allowlist"));
-    assert!(err("[storage.s]\ngroup-whitelist = \"a\"").contains("storage.s.group-whitelist"));
     assert!(err("[storage.a]\n[storage.b]").contains("only one storage module"));
-    assert!(err("[storagee.a]").contains("storagee: unknown section"));
     assert!(err("storage = 1").contains("storage: must be a table"));
     let cluster = "[cluster.local]\nclass-name = \"kafka\"\nservers = [\"k:9092\"]\n";
     assert!(err(&format!("{cluster}[consumer.c]\nclass-name = \"kafka\"\ncluster = \"Local\"\nservers = [\"k:9092\"]")).contains("consumer.c.cluster: no [cluster.Local] section"));
@@ -143,7 +175,6 @@ fn errors_name_the_key() {
     assert!(err("[httpserver.h]\naddress = \"nope\"").contains("httpserver.h.address"));
     assert!(err("[httpserver.h]\naddress = \":80\"\ntls = \"t\"")
         .contains("httpserver.h.tls: no [tls.t]"));
-    assert!(err("[logging]\nlevel = \"loud\"").contains("logging.level"));
     // Profiles are converted (and so checked) once, with the server's settings.
     let unknown_version = Config::parse("[client-profile.p]\nkafka-version = \"9.x\"").unwrap();
     let e = crate::Settings::from_config(unknown_version, &crate::Extensions::default())
