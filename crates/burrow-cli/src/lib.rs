@@ -42,6 +42,7 @@ mod check;
 pub mod config;
 mod dump;
 mod evaluate;
+mod log_file;
 mod logging;
 pub mod notifiers;
 mod replay;

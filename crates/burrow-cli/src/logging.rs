@@ -1,7 +1,8 @@
-//! The process's logs: text or JSON, to standard output or Burrow's log file, with a level that
-//! `/v3/admin/loglevel` changes at run time.
+//! The process's logs: text or JSON, to standard output or Burrow's log file (rotated as
+//! `[logging]` says: [`crate::log_file`]), with a level that `/v3/admin/loglevel` changes at run
+//! time.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +15,7 @@ use tracing_subscriber::{filter::LevelFilter, reload, Layer, Registry};
 use burrow_http::{LogLevel, LogLevelControl};
 
 use crate::config::Config;
+use crate::log_file::LogFile;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,16 +53,10 @@ impl LogLevelControl for TracingLevel {
     }
 }
 
-fn open_log(path: &str, rotate_existing: bool) -> Result<std::fs::File> {
+/// Burrow's `stdout-logfile` (the rotating `[logging]` file is [`LogFile`]).
+fn open_log(path: &str) -> Result<std::fs::File> {
     let p = Path::new(path);
-    if !rotate_existing {
-        // Burrow's log file (lumberjack) creates its directory.
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the directory of log file {path}"))?;
-        }
-    }
-    if rotate_existing && p.exists() {
+    if p.exists() {
         // Burrow's stdout-logfile: the previous file is kept under a timestamped name.
         let stamp = burrow_core::now_ms() / 1000;
         let _ = std::fs::rename(p, format!("{path}.{stamp}"));
@@ -78,14 +74,23 @@ pub fn init_logging(config: &Config, format: LogFormat) -> Result<Arc<TracingLev
         "debug" => LogLevel::Debug,
         "warn" => LogLevel::Warn,
         "error" => LogLevel::Error,
+        "dpanic" => LogLevel::Error,
         "panic" | "fatal" => LogLevel::Fatal,
         _ => LogLevel::Info,
     };
     let (filter, handle) = reload::Layer::new(LevelFilter::INFO);
-    let file = if !config.logging.filename.is_empty() {
-        Some(open_log(&config.logging.filename, false).context("logging.filename")?)
+    let file: Option<Box<dyn Write + Send>> = if !config.logging.filename.is_empty() {
+        Some(Box::new(
+            LogFile::open(
+                Path::new(&config.logging.filename),
+                config.logging.rotation(),
+            )
+            .with_context(|| format!("logging.filename: {}", config.logging.filename))?,
+        ))
     } else if !config.general.stdout_logfile.is_empty() {
-        Some(open_log(&config.general.stdout_logfile, true).context("general.stdout-logfile")?)
+        Some(Box::new(
+            open_log(&config.general.stdout_logfile).context("general.stdout-logfile")?,
+        ))
     } else {
         None
     };

@@ -54,7 +54,7 @@ impl General {
 }
 
 /// The log levels `[logging] level` accepts.
-pub const LEVELS: &[&str] = &["debug", "info", "warn", "error", "panic", "fatal"];
+pub const LEVELS: &[&str] = &["debug", "info", "warn", "error", "dpanic", "panic", "fatal"];
 
 /// `[logging]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,11 +64,11 @@ pub struct Logging {
     pub filename: String,
     /// debug, info, warn, error, panic, fatal.
     pub level: String,
-    /// MB before rotation.
+    /// MB before rotation (0: 100, as lumberjack).
     pub maxsize: Bounded<0, 1_048_576>,
-    /// Rotated files kept.
+    /// Rotated files kept (0: all).
     pub maxbackups: Bounded<0, 100_000>,
-    /// Days rotated files are kept.
+    /// Days rotated files are kept (0: no limit).
     pub maxage: Bounded<0, 36_500>,
     /// Rotated file names in local time.
     pub use_localtime: bool,
@@ -91,6 +91,23 @@ impl Default for Logging {
 }
 
 impl Logging {
+    /// How the log file rotates (lumberjack's meaning of the keys).
+    pub fn rotation(&self) -> crate::log_file::Limits {
+        let mb = match self.maxsize.get() {
+            0 => 100,
+            n => n,
+        };
+        crate::log_file::Limits {
+            max_bytes: usize::try_from(mb)
+                .unwrap_or(100)
+                .saturating_mul(1024 * 1024),
+            max_backups: usize::try_from(self.maxbackups.get()).unwrap_or(0),
+            max_age_days: u64::try_from(self.maxage.get()).unwrap_or(0),
+            local_time: self.use_localtime,
+            compress: self.use_compression,
+        }
+    }
+
     /// The level is one Burrow knows.
     pub fn validate(&self) -> Result<()> {
         if !LEVELS.contains(&self.level.as_str()) {
