@@ -27,8 +27,10 @@ use burrow_storage::Storage;
 mod api;
 mod config;
 mod error;
+mod go_json;
 mod log_level;
 mod metrics;
+mod router;
 mod routes;
 mod server;
 

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use burrow_core::{ConsumerGroupStatus, ConsumerTopics, DeleteGroupEvent, Status};
 
+use crate::router::{self, Miss};
 use crate::{Api, LogLevel};
 
 /// The response type of every handler.
@@ -198,40 +199,25 @@ impl Api {
     /// Answers one request: `path` is the URL path (percent-encoded as received), `body` the
     /// request body (read only by `POST /v3/admin/loglevel`).
     pub fn respond(&self, method: &Method, path: &str, body: &[u8]) -> HttpResponse {
+        self.respond_to(method, path, None, body)
+    }
+
+    /// [`Self::respond`] with the request's query string, which a redirect keeps.
+    pub fn respond_to(
+        &self,
+        method: &Method,
+        path: &str,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> HttpResponse {
         let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
         let path = decoded.as_ref();
         let router = router();
-        let Ok(found) = router.at(path) else {
-            // httprouter: redirect to the path with (or without) a trailing slash if that exists.
-            let other = match path.strip_suffix('/') {
-                Some(p) if !p.is_empty() => p.to_string(),
-                Some(_) => String::new(),
-                None => format!("{path}/"),
-            };
-            if !other.is_empty() && router.at(&other).is_ok() {
-                let code = if *method == Method::GET {
-                    StatusCode::MOVED_PERMANENTLY
-                } else {
-                    StatusCode::PERMANENT_REDIRECT
-                };
-                return plain(code, "", Some(&other));
-            }
-            // Go's http.Error: plain text, no CORS header.
-            return plain(
-                StatusCode::NOT_FOUND,
-                "{\"error\":true,\"message\":\"invalid request type\",\"result\":{}}\n",
-                None,
-            );
+        let found = match router.at(path) {
+            Ok(found) if found.value.1.contains(method) => found,
+            _ => return self.miss(method, path, query),
         };
-        let (route, methods) = *found.value;
-        if !methods.contains(method) {
-            let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n", None);
-            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-            if let Ok(v) = HeaderValue::from_str(&format!("{}, OPTIONS", allow.join(", "))) {
-                resp.headers_mut().insert(ALLOW, v);
-            }
-            return resp;
-        }
+        let (route, _) = *found.value;
         let p = |name: &str| found.params.get(name).unwrap_or_default();
         let req = RequestInfo {
             url: path,
@@ -419,6 +405,41 @@ impl Api {
         self.ok(json!({"error": false, "message": "consumer group removed", "request": req}))
     }
 
+    /// A request no route takes as it is: Go Burrow's router's redirects, OPTIONS, 405 or 404
+    /// ([`crate::router`]).
+    fn miss(&self, method: &Method, path: &str, query: Option<&str>) -> HttpResponse {
+        match router::miss(&Table, method, path) {
+            Miss::Redirect(to) => {
+                let mut location = router::escape_path(&to);
+                if let Some(q) = query {
+                    location.push('?');
+                    location.push_str(q);
+                }
+                redirect(method, &location)
+            }
+            Miss::Options(allow) => {
+                let mut resp = Response::new(Full::new(Bytes::new()));
+                if let Ok(v) = HeaderValue::from_str(&allow) {
+                    resp.headers_mut().insert(ALLOW, v);
+                }
+                resp
+            }
+            Miss::NotAllowed(allow) => {
+                let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n", None);
+                if let Ok(v) = HeaderValue::from_str(&allow) {
+                    resp.headers_mut().insert(ALLOW, v);
+                }
+                resp
+            }
+            // Go's http.Error: plain text, no CORS header.
+            Miss::NotFound => plain(
+                StatusCode::NOT_FOUND,
+                "{\"error\":true,\"message\":\"invalid request type\",\"result\":{}}\n",
+                None,
+            ),
+        }
+    }
+
     fn error(&self, code: StatusCode, message: &str, req: &RequestInfo<'_>) -> HttpResponse {
         self.serialize(
             code,
@@ -431,14 +452,12 @@ impl Api {
     }
 
     fn serialize<T: Serialize>(&self, code: StatusCode, body: &T) -> HttpResponse {
-        let (code, bytes) = match serde_json::to_vec(body) {
-            Ok(mut b) => {
-                b.push(b'\n');
-                (code, b)
-            }
+        // Go Burrow: json.Marshal, the bytes as they are (no newline).
+        let (code, bytes) = match crate::go_json::to_vec(body) {
+            Ok(b) => (code, b),
             Err(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                b"{\"error\":true,\"message\":\"could not encode JSON\",\"result\":{}}\n".to_vec(),
+                b"{\"error\":true,\"message\":\"could not encode JSON\",\"result\":{}}".to_vec(),
             ),
         };
         let mut resp = Response::new(Full::new(Bytes::from(bytes)));
@@ -462,6 +481,45 @@ impl Api {
             }
         }
     }
+}
+
+/// The route table as Go's router sees it ([`crate::router`]).
+struct Table;
+
+impl router::Routes for Table {
+    fn methods_at(&self, path: &str) -> Option<&'static [Method]> {
+        router().at(path).ok().map(|m| m.value.1)
+    }
+    fn patterns(&self) -> Vec<(router::Pattern, &'static [Method])> {
+        table().into_iter().map(|(p, _, m)| (p, m)).collect()
+    }
+}
+
+/// `net/http`'s `Redirect` as httprouter calls it: 301 for GET, 307 otherwise; a GET gets the
+/// small HTML body, a HEAD its content type only.
+fn redirect(method: &Method, location: &str) -> HttpResponse {
+    let (code, text) = if *method == Method::GET {
+        (StatusCode::MOVED_PERMANENTLY, "Moved Permanently")
+    } else {
+        (StatusCode::TEMPORARY_REDIRECT, "Temporary Redirect")
+    };
+    let body = if *method == Method::GET {
+        Bytes::from(router::redirect_body(location, text))
+    } else {
+        Bytes::new()
+    };
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = code;
+    if let Ok(l) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(LOCATION, l);
+    }
+    if *method == Method::GET || *method == Method::HEAD {
+        resp.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+    }
+    resp
 }
 
 fn plain(code: StatusCode, body: impl Into<Bytes>, location: Option<&str>) -> HttpResponse {

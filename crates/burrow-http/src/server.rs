@@ -75,7 +75,7 @@ async fn handle(
             )));
         }
     };
-    Ok(api.respond(&parts.method, path, &body))
+    Ok(api.respond_to(&parts.method, path, parts.uri.query(), &body))
 }
 
 /// A response after which the connection is closed (its request was not read to the end).

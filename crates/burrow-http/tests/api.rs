@@ -522,9 +522,12 @@ fn samples_with_exact_bodies() {
             "get-v3-kafka-topic-detail.json",
         ),
     ] {
-        let ours: Value = serde_json::from_str(&call(&api, Method::GET, path, "").body).unwrap();
+        let body = call(&api, Method::GET, path, "").body;
+        let ours: Value = serde_json::from_str(&body).unwrap();
         let theirs: Value = serde_json::from_str(&text(sample)).unwrap();
         assert_eq!(ours, theirs, "{path}");
+        // Byte for byte: Go's json.Marshal, compact, no trailing newline.
+        assert_eq!(body, serde_json::to_string(&theirs).unwrap(), "{path}");
     }
 }
 
@@ -591,16 +594,46 @@ fn routing_rules_of_httprouter() {
         .to_str()
         .unwrap()
         .contains("GET"));
+    assert_eq!(r.headers.get("allow").unwrap(), "GET, OPTIONS");
     let r = call(&api, Method::GET, "/v3/kafka/", "");
     assert_eq!(r.status, 301);
     assert_eq!(r.headers.get("location").unwrap(), "/v3/kafka");
+    // net/http's Redirect body and content type, as Go Burrow sends them.
+    assert_eq!(r.content_type, "text/html; charset=utf-8");
+    assert_eq!(r.body, "<a href=\"/v3/kafka\">Moved Permanently</a>.\n\n");
     let r = call(
         &api,
         Method::DELETE,
         "/v3/kafka/local/consumer/my-group/topic/orders/",
         "",
     );
-    assert_eq!(r.status, 308);
+    assert_eq!((r.status, r.body.as_str()), (307, ""));
+    // The path fixed: cleaned and its fixed segments in their case (parameters as given).
+    let r = call(
+        &api,
+        Method::GET,
+        "/V3//KAFKA/local/Consumer/my-group/./lag",
+        "",
+    );
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.headers.get("location").unwrap(),
+        "/v3/kafka/local/consumer/my-group/lag"
+    );
+    // OPTIONS: 200, Allow sorted with OPTIONS, no body.
+    let r = call(&api, Method::OPTIONS, "/v3/admin/loglevel", "");
+    assert_eq!((r.status, r.body.as_str()), (200, ""));
+    assert_eq!(r.headers.get("allow").unwrap(), "GET, OPTIONS, POST");
+    let r = call(
+        &api,
+        Method::OPTIONS,
+        "/v3/kafka/local/consumer/my-group",
+        "",
+    );
+    assert_eq!(r.headers.get("allow").unwrap(), "DELETE, GET, OPTIONS");
+    // A path with a trailing slash only GET has: no redirect for DELETE.
+    let r = call(&api, Method::DELETE, "/v3/kafka/", "");
+    assert_eq!(r.status, 404);
     // Percent-encoded names are decoded before matching, as Go's URL.Path is.
     let r = call(
         &api,

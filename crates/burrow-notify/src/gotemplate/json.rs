@@ -1,7 +1,7 @@
 //! `encoding/json`'s `json.Marshal` of template values, for Burrow's `jsonencoder`: Burrow's
 //! types with their JSON tags (statuses as names, lags as numbers), struct fields in
 //! declaration order, map keys sorted, strings escaped as Go escapes them (`<`, `>`, `&`,
-//! U+2028 and U+2029 as `\u` escapes).
+//! U+2028 and U+2029 as `\u` escapes; `\b` and `\f` as Go 1.22+ writes them).
 
 use std::fmt::Write;
 
@@ -190,6 +190,9 @@ fn string(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            // Go 1.22+ (Burrow 1.9.5 is built with Go 1.25); older Go wrote \u0008, \u000c.
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -209,8 +212,8 @@ mod tests {
     #[test]
     fn strings_are_escaped_as_go_escapes_them() {
         let mut out = String::new();
-        string(&mut out, "a\"b\\c\n<&>\u{1}\u{2028}é");
-        assert_eq!(out, r#""a\"b\\c\n\u003c\u0026\u003e\u0001\u2028é""#);
+        string(&mut out, "a\"b\\c\n<&>\u{1}\u{8}\u{2028}é");
+        assert_eq!(out, r#""a\"b\\c\n\u003c\u0026\u003e\u0001\b\u2028é""#);
     }
 
     #[test]
