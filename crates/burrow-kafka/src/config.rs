@@ -24,7 +24,8 @@ pub struct ClientProfile {
     pub tls: String,
     /// Name of a `[sasl.X]` section; empty = no SASL.
     pub sasl: String,
-    /// Name of an `[iam.X]` section (MSK IAM). Not supported by this client; naming one is an error.
+    /// Name of an `[iam.X]` section: MSK IAM authentication (SASL OAUTHBEARER with an AWS
+    /// Signature Version 4 token; needs `tls`).
     pub iam: String,
     /// Connect timeout (default 30 s, at most an hour).
     pub dial_timeout: Seconds<1, 3600>,
@@ -103,6 +104,8 @@ pub enum SaslMechanism {
     ScramSha256,
     /// SCRAM-SHA-512.
     ScramSha512,
+    /// RFC 7628 OAUTHBEARER (MSK IAM's token).
+    OAuthBearer,
 }
 
 impl SaslMechanism {
@@ -121,8 +124,31 @@ impl SaslMechanism {
             Self::Plain => "PLAIN",
             Self::ScramSha256 => "SCRAM-SHA-256",
             Self::ScramSha512 => "SCRAM-SHA-512",
+            Self::OAuthBearer => "OAUTHBEARER",
         }
     }
+}
+
+/// `[iam.X]`: MSK IAM, as Burrow 1.9.5 reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct IamProfile {
+    /// AWS region of the cluster (required).
+    pub region: String,
+    /// Role to assume (not supported yet: an error naming the key).
+    pub role_arn: String,
+    /// Named profile of the shared credentials and config files; empty = the environment,
+    /// then `AWS_PROFILE` (or `default`).
+    pub profile: String,
+}
+
+/// Resolved MSK IAM settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MskIam {
+    /// AWS region of the cluster.
+    pub region: String,
+    /// Where the credentials are read, at every connection.
+    pub source: crate::msk_iam::CredentialSource,
 }
 
 /// Resolved SASL settings.
@@ -136,6 +162,8 @@ pub struct SaslConfig {
     pub password: String,
     /// Send SaslHandshake first (otherwise raw SASL tokens, Kafka's pre-0.10 framing).
     pub handshake: bool,
+    /// The token of MSK IAM (mechanism OAUTHBEARER).
+    pub msk_iam: Option<MskIam>,
 }
 
 /// A Kafka release, as parsed from Burrow's `kafka-version`.
@@ -243,18 +271,14 @@ impl ClientConfig {
         profile: &ClientProfile,
         tls: Option<&TlsProfile>,
         sasl: Option<&SaslProfile>,
+        iam: Option<&IamProfile>,
     ) -> Result<Self> {
         let kafka_version =
             KafkaVersion::parse(&profile.kafka_version).ok_or_else(|| KafkaError::Config {
                 key: format!("{key}.kafka-version"),
                 message: format!("unknown Kafka version {:?}", profile.kafka_version),
             })?;
-        if !profile.iam.is_empty() {
-            return Err(KafkaError::Config {
-                key: format!("{key}.iam"),
-                message: "MSK IAM authentication is not supported by this client".to_string(),
-            });
-        }
+        let msk_iam = Self::msk_iam(key, profile, tls, iam)?;
         if let Some(t) = tls {
             if t.certfile.is_empty() != t.keyfile.is_empty() {
                 return Err(KafkaError::Config {
@@ -267,12 +291,23 @@ impl ClientConfig {
             client_id: profile.client_id.clone(),
             kafka_version,
             tls: tls.cloned(),
-            sasl: sasl.map(|s| SaslConfig {
-                mechanism: SaslMechanism::from_burrow(&s.mechanism),
-                username: s.username.clone(),
-                password: s.password.clone(),
-                handshake: s.handshake_first,
-            }),
+            // As in Burrow, MSK IAM replaces the profile's [sasl.X].
+            sasl: match msk_iam {
+                Some(iam) => Some(SaslConfig {
+                    mechanism: SaslMechanism::OAuthBearer,
+                    username: String::new(),
+                    password: String::new(),
+                    handshake: true,
+                    msk_iam: Some(iam),
+                }),
+                None => sasl.map(|s| SaslConfig {
+                    mechanism: SaslMechanism::from_burrow(&s.mechanism),
+                    username: s.username.clone(),
+                    password: s.password.clone(),
+                    handshake: s.handshake_first,
+                    msk_iam: None,
+                }),
+            },
             tls_section: profile.tls.clone(),
             dial_timeout: profile.dial_timeout.get(),
             read_timeout: profile.read_timeout.get(),
@@ -281,9 +316,86 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// The profile's `[iam.X]`, checked as Burrow checks it: a region, and TLS.
+    fn msk_iam(
+        key: &str,
+        profile: &ClientProfile,
+        tls: Option<&TlsProfile>,
+        iam: Option<&IamProfile>,
+    ) -> Result<Option<MskIam>> {
+        if profile.iam.is_empty() {
+            return Ok(None);
+        }
+        let name = &profile.iam;
+        let err = |key: String, message: &str| KafkaError::Config {
+            key,
+            message: message.to_string(),
+        };
+        let iam =
+            iam.ok_or_else(|| err(format!("{key}.iam"), &format!("no [iam.{name}] section")))?;
+        if iam.region.is_empty() {
+            return Err(err(format!("iam.{name}.region"), "required"));
+        }
+        if !iam.role_arn.is_empty() {
+            return Err(err(
+                format!("iam.{name}.role-arn"),
+                "assuming a role is not supported yet; give the role's credentials through the environment or a profile",
+            ));
+        }
+        if tls.is_none() {
+            return Err(err(
+                format!("{key}.iam"),
+                "MSK IAM needs TLS: name a [tls.X] section in tls (as Burrow requires)",
+            ));
+        }
+        let source = match iam.profile.as_str() {
+            "" => crate::msk_iam::CredentialSource::Default,
+            p => crate::msk_iam::CredentialSource::Profile(p.to_string()),
+        };
+        Ok(Some(MskIam {
+            region: iam.region.clone(),
+            source,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn msk_iam_needs_a_region_and_tls_and_replaces_sasl() {
+        let profile = ClientProfile {
+            iam: "eks".into(),
+            tls: "t".into(),
+            ..Default::default()
+        };
+        let tls = TlsProfile::default();
+        let iam = IamProfile {
+            region: "us-west-1".into(),
+            ..Default::default()
+        };
+        let c =
+            ClientConfig::from_profiles("client-profile.p", &profile, Some(&tls), None, Some(&iam))
+                .unwrap();
+        let sasl = c.sasl.unwrap();
+        assert_eq!(sasl.mechanism, SaslMechanism::OAuthBearer);
+        assert_eq!(sasl.msk_iam.unwrap().region, "us-west-1");
+        let e = |tls: Option<&TlsProfile>, iam: Option<&IamProfile>| {
+            ClientConfig::from_profiles("client-profile.p", &profile, tls, None, iam)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            e(None, Some(&iam)).contains("client-profile.p.iam"),
+            "{}",
+            e(None, Some(&iam))
+        );
+        assert!(e(Some(&tls), None).contains("no [iam.eks] section"));
+        let no_region = IamProfile::default();
+        assert!(e(Some(&tls), Some(&no_region)).contains("iam.eks.region"));
+    }
 
     #[test]
     fn kafka_versions_follow_burrow() {
@@ -314,7 +426,8 @@ mod tests {
             kafka_version: "9.x".into(),
             ..ClientProfile::default()
         };
-        let err = ClientConfig::from_profiles("client-profile.prod", &p, None, None).unwrap_err();
+        let err =
+            ClientConfig::from_profiles("client-profile.prod", &p, None, None, None).unwrap_err();
         assert!(
             err.to_string()
                 .contains("client-profile.prod.kafka-version"),
@@ -325,7 +438,8 @@ mod tests {
             mechanism: "SCRAM-SHA-512".into(),
             ..SaslProfile::default()
         };
-        let c = ClientConfig::from_profiles("client-profile.prod", &p, None, Some(&sasl)).unwrap();
+        let c = ClientConfig::from_profiles("client-profile.prod", &p, None, Some(&sasl), None)
+            .unwrap();
         let s = c.sasl.unwrap();
         assert_eq!(s.mechanism, SaslMechanism::ScramSha512);
         assert!(s.handshake, "handshake-first defaults to true (decision 2)");
@@ -334,8 +448,8 @@ mod tests {
             ..TlsProfile::default()
         };
         p.tls = "x".into();
-        let err =
-            ClientConfig::from_profiles("client-profile.prod", &p, Some(&tls), None).unwrap_err();
+        let err = ClientConfig::from_profiles("client-profile.prod", &p, Some(&tls), None, None)
+            .unwrap_err();
         assert!(err.to_string().contains("tls.x.certfile"), "{err}");
     }
 }

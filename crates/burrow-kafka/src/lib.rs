@@ -31,6 +31,7 @@ mod decompress;
 mod error;
 mod frame;
 mod handshake;
+pub mod msk_iam;
 pub mod offsets;
 mod records;
 mod sasl;
@@ -43,7 +44,8 @@ pub use client::{
     PartitionOffset, TopicInfo,
 };
 pub use config::{
-    ClientConfig, ClientProfile, KafkaVersion, SaslConfig, SaslMechanism, SaslProfile, TlsProfile,
+    ClientConfig, ClientProfile, IamProfile, KafkaVersion, MskIam, SaslConfig, SaslMechanism,
+    SaslProfile, TlsProfile,
 };
 pub use error::{KafkaError, Result};
 pub use kafka_protocol::records::Compression;

@@ -65,6 +65,24 @@ pub(crate) async fn authenticate(
                 .map_err(|e| reword(e, mech))?;
             Ok(())
         }
+        SaslMechanism::OAuthBearer => {
+            let Some(iam) = &cfg.msk_iam else {
+                return Err(fail(
+                    "OAUTHBEARER without a token source".into(),
+                    setup.addr,
+                ));
+            };
+            let creds = crate::msk_iam::Credentials::load(&iam.source, &|k| std::env::var(k).ok())
+                .map_err(|e| fail(format!("MSK IAM: {e}"), setup.addr))?;
+            let now = burrow_core::now_ms().div_euclid(1000);
+            let (token, _) = crate::msk_iam::auth_token(&iam.region, &creds, now);
+            // The server answers an empty message on success, an error (and a failed
+            // SaslAuthenticate) otherwise.
+            exchange(setup, framing, crate::msk_iam::oauthbearer_message(&token))
+                .await
+                .map_err(|e| reword(e, mech))?;
+            Ok(())
+        }
         SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
             let nonce: String = {
                 let bytes: [u8; 24] = rand::rng().random();

@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 mod broker;
 mod proxy;
+mod sasl_front;
 
 pub use broker::{BrokerKind, OwnBroker};
 pub use proxy::{Fault, FaultProxy, ProxyStats, EXEMPT_CLIENT_ID};
+pub use sasl_front::SaslFront;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 

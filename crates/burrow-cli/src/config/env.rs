@@ -16,7 +16,8 @@ use burrow_notify::NotifierConfig;
 use burrow_storage::StorageConfig;
 use burrow_zk::ZookeeperSection;
 
-use super::sections::{General, IamProfile, Logging};
+use super::sections::{General, Logging};
+use burrow_kafka::IamProfile;
 
 /// The process environment, or a test's.
 pub type Environment = BTreeMap<String, String>;

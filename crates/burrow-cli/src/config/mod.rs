@@ -32,9 +32,10 @@ mod env;
 pub mod sections;
 mod view;
 
+pub use burrow_kafka::IamProfile;
 pub use compat::{annotate_renamed, ConfigWarning};
 pub use env::{process_environment, Applied, Environment};
-pub use sections::{General, IamProfile, Logging};
+pub use sections::{General, Logging};
 
 /// Largest configuration file read: Burrow's files are a few kilobytes; a path such as
 /// `/dev/zero` must not grow memory without bound.
@@ -350,7 +351,14 @@ impl Config {
         let sasl = (!p.sasl.is_empty())
             .then(|| self.sasl.get(&p.sasl))
             .flatten();
-        Ok(ClientConfig::from_profiles(&p_key(profile), p, tls, sasl)?)
+        let iam = (!p.iam.is_empty()).then(|| self.iam.get(&p.iam)).flatten();
+        Ok(ClientConfig::from_profiles(
+            &p_key(profile),
+            p,
+            tls,
+            sasl,
+            iam,
+        )?)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The sections the command line itself owns: `[general]`, `[logging]` and `[iam.X]`. Every other
+//! The sections the command line itself owns: `[general]` and `[logging]`. Every other
 //! section's type lives in the crate that runs it.
 
 use std::path::Path;
@@ -144,18 +144,6 @@ impl Logging {
             _ => Ok(()),
         }
     }
-}
-
-/// `[iam.X]`: accepted and checked; the client refuses to use it (MSK IAM is not supported).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct IamProfile {
-    /// AWS region.
-    pub region: String,
-    /// Role to assume.
-    pub role_arn: String,
-    /// Named AWS profile.
-    pub profile: String,
 }
 
 /// A file the server will create or append to: empty (none), or a path whose directory exists

@@ -1,0 +1,223 @@
+"""A SASL front for a test broker: listens (with TLS when given a certificate), answers
+SaslHandshake and SaslAuthenticate itself, verifying the client's credentials with a library
+not written by burrow-rs, then passes every byte to and from the broker behind it.
+
+Mechanism `msk-iam`: SASL OAUTHBEARER with an MSK IAM token (aws-msk-iam-sasl-signer's
+format). The token's presigned URL is signed again with botocore's own SigV4QueryAuth for the
+time, region and key the token names, using the secret given here, and must carry the same
+signature, be for kafka-cluster:Connect, and be fresh (signed within 5 minutes, 900 s expiry).
+
+Requests before authentication other than ApiVersions, SaslHandshake and SaslAuthenticate close
+the connection, as a broker does. Prints "listening PORT" once ready, and one line per
+authentication ("auth ok ..." / "auth failed: ...").
+
+usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [ARGS...]
+  msk-iam ARGS: ACCESS_KEY_ID SECRET_ACCESS_KEY
+"""
+import asyncio
+import base64
+import datetime
+import ssl
+import struct
+import sys
+import time
+import urllib.parse
+from unittest import mock
+
+API_VERSIONS, SASL_HANDSHAKE, SASL_AUTHENTICATE = 18, 17, 36
+UNSUPPORTED_SASL_MECHANISM, SASL_AUTHENTICATION_FAILED = 33, 58
+
+
+def say(line):
+    print(line, flush=True)
+
+
+def uvarint(data, i):
+    shift = value = 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, i
+        shift += 7
+
+
+def put_uvarint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def parse_header(frame):
+    """api key, version, correlation id, offset of the body (request header v1/v2)."""
+    api, version, corr = struct.unpack(">hhi", frame[:8])
+    (n,) = struct.unpack(">h", frame[8:10])
+    i = 10 + max(n, 0)
+    flexible = (api == SASL_AUTHENTICATE and version >= 2) or (api == SASL_HANDSHAKE and version >= 2)
+    if flexible:
+        tags, i = uvarint(frame, i)
+        for _ in range(tags):
+            _, i = uvarint(frame, i)
+            size, i = uvarint(frame, i)
+            i += size
+    return api, version, corr, i, flexible
+
+
+def verify_msk_iam(message, key_id, secret):
+    """None when the OAUTHBEARER message carries a valid MSK IAM token, else why not."""
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    text = message.decode("utf-8", "replace")
+    if not text.startswith("n,,\x01auth=Bearer ") or not text.endswith("\x01\x01"):
+        return "not an OAUTHBEARER client-first message"
+    token = text[len("n,,\x01auth=Bearer "):-2]
+    try:
+        url = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except Exception as e:  # noqa: BLE001
+        return "token is not base64url: %s" % e
+    parts = urllib.parse.urlsplit(url)
+    params = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    if params.get("Action") != "kafka-cluster:Connect":
+        return "action is %r" % params.get("Action")
+    if params.get("X-Amz-Expires") != "900":
+        return "expires is %r" % params.get("X-Amz-Expires")
+    credential = params.get("X-Amz-Credential", "").split("/")
+    if len(credential) != 5 or credential[0] != key_id or credential[3] != "kafka-cluster":
+        return "credential scope is %r" % params.get("X-Amz-Credential")
+    region = credential[2]
+    if parts.netloc != "kafka.%s.amazonaws.com" % region:
+        return "host is %r" % parts.netloc
+    signed = datetime.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    age = time.time() - signed.replace(tzinfo=datetime.timezone.utc).timestamp()
+    if not -300 <= age <= 300:
+        return "signed %d s ago" % age
+    request = AWSRequest(method="GET", url="https://%s/" % parts.netloc,
+                         params={"Action": "kafka-cluster:Connect"})
+    creds = Credentials(key_id, secret, params.get("X-Amz-Security-Token"))
+    with mock.patch("botocore.auth.datetime") as clock:
+        clock.datetime.utcnow.return_value = signed
+        SigV4QueryAuth(creds, "kafka-cluster", region, expires=900).add_auth(request)
+    expected = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request.prepare().url).query))
+    if expected.get("X-Amz-Signature") != params.get("X-Amz-Signature"):
+        return "signature does not verify"
+    return None
+
+
+class Front:
+    def __init__(self, upstream, mechanism, args):
+        self.upstream = upstream
+        self.mechanism = mechanism
+        self.args = args
+
+    def wire_name(self):
+        return {"msk-iam": "OAUTHBEARER"}[self.mechanism]
+
+    def check(self, auth_bytes):
+        if self.mechanism == "msk-iam":
+            return verify_msk_iam(auth_bytes, self.args[0], self.args[1])
+        return "unknown mechanism"
+
+    async def serve(self, reader, writer):
+        host, port = self.upstream.rsplit(":", 1)
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
+        try:
+            if await self.authenticate(reader, writer, up_reader, up_writer):
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            for w in (writer, up_writer):
+                w.close()
+
+    async def authenticate(self, reader, writer, up_reader, up_writer):
+        """Answers the handshake; True once the client authenticated."""
+        while True:
+            (size,) = struct.unpack(">i", await reader.readexactly(4))
+            frame = await reader.readexactly(size)
+            api, version, corr, i, flexible = parse_header(frame)
+            if api == API_VERSIONS:
+                up_writer.write(struct.pack(">i", size) + frame)
+                await up_writer.drain()
+                (rsize,) = struct.unpack(">i", await up_reader.readexactly(4))
+                writer.write(struct.pack(">i", rsize) + await up_reader.readexactly(rsize))
+                await writer.drain()
+            elif api == SASL_HANDSHAKE:
+                (n,) = struct.unpack(">h", frame[i:i + 2])
+                wanted = frame[i + 2:i + 2 + n].decode()
+                code = 0 if wanted == self.wire_name() else UNSUPPORTED_SASL_MECHANISM
+                name = self.wire_name().encode()
+                body = struct.pack(">ihi", corr, code, 1) + struct.pack(">h", len(name)) + name
+                writer.write(struct.pack(">i", len(body)) + body)
+                await writer.drain()
+                if code:
+                    say("auth failed: mechanism %s" % wanted)
+                    return False
+            elif api == SASL_AUTHENTICATE:
+                if flexible:
+                    n, i = uvarint(frame, i)
+                    auth = frame[i:i + n - 1]
+                else:
+                    (n,) = struct.unpack(">i", frame[i:i + 4])
+                    auth = frame[i + 4:i + 4 + n]
+                why = self.check(auth)
+                code = SASL_AUTHENTICATION_FAILED if why else 0
+                message = ("authentication failed: " + why).encode() if why else None
+                if flexible:
+                    body = struct.pack(">i", corr) + b"\x00" + struct.pack(">h", code)
+                    body += put_uvarint(len(message) + 1) + message if message else b"\x00"
+                    body += b"\x01" + struct.pack(">q", 0) + b"\x00"
+                else:
+                    body = struct.pack(">ih", corr, code)
+                    body += struct.pack(">h", len(message)) + message if message else struct.pack(">h", -1)
+                    body += struct.pack(">i", 0)
+                    if version >= 1:
+                        body += struct.pack(">q", 0)
+                writer.write(struct.pack(">i", len(body)) + body)
+                await writer.drain()
+                say("auth failed: %s" % why if why else "auth ok")
+                return not why
+            else:
+                say("auth failed: request %d before authentication" % api)
+                return False
+
+
+async def pipe(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            writer.close()
+            return
+        writer.write(data)
+        await writer.drain()
+
+
+async def main():
+    port, upstream, mechanism = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    options, rest, args = {}, [], iter(sys.argv[4:])
+    for a in args:
+        if a in ("--cert", "--key"):
+            options[a] = next(args)
+        else:
+            rest.append(a)
+    context = None
+    if "--cert" in options:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(options["--cert"], options["--key"])
+    front = Front(upstream, mechanism, rest)
+    server = await asyncio.start_server(front.serve, "127.0.0.1", port, ssl=context)
+    say("listening %d" % port)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
