@@ -135,7 +135,7 @@ impl SaslMechanism {
 pub struct IamProfile {
     /// AWS region of the cluster (required).
     pub region: String,
-    /// Role to assume (not supported yet: an error naming the key).
+    /// Role to assume (through STS, with the default credentials; session `burrow-session`).
     pub role_arn: String,
     /// Named profile of the shared credentials and config files; empty = the environment,
     /// then `AWS_PROFILE` (or `default`).
@@ -337,21 +337,18 @@ impl ClientConfig {
         if iam.region.is_empty() {
             return Err(err(format!("iam.{name}.region"), "required"));
         }
-        if !iam.role_arn.is_empty() {
-            return Err(err(
-                format!("iam.{name}.role-arn"),
-                "assuming a role is not supported yet; give the role's credentials through the environment or a profile",
-            ));
-        }
+
         if tls.is_none() {
             return Err(err(
                 format!("{key}.iam"),
                 "MSK IAM needs TLS: name a [tls.X] section in tls (as Burrow requires)",
             ));
         }
-        let source = match iam.profile.as_str() {
-            "" => crate::msk_iam::CredentialSource::Default,
-            p => crate::msk_iam::CredentialSource::Profile(p.to_string()),
+        // Burrow's order: role-arn, then profile, then the default chain.
+        let source = match (iam.role_arn.as_str(), iam.profile.as_str()) {
+            ("", "") => crate::msk_iam::CredentialSource::Default,
+            ("", p) => crate::msk_iam::CredentialSource::Profile(p.to_string()),
+            (role, _) => crate::msk_iam::CredentialSource::AssumeRole(role.to_string()),
         };
         Ok(Some(MskIam {
             region: iam.region.clone(),

@@ -72,8 +72,11 @@ pub(crate) async fn authenticate(
                     setup.addr,
                 ));
             };
-            let creds = crate::msk_iam::Credentials::load(&iam.source, &|k| std::env::var(k).ok())
-                .map_err(|e| fail(format!("MSK IAM: {e}"), setup.addr))?;
+            let creds = crate::msk_iam::Credentials::load(&iam.source, &iam.region, &|k| {
+                std::env::var(k).ok()
+            })
+            .await
+            .map_err(|e| fail(format!("MSK IAM: {e}"), setup.addr))?;
             let now = burrow_core::now_ms().div_euclid(1000);
             let (token, _) = crate::msk_iam::auth_token(&iam.region, &creds, now);
             // The server answers an empty message on success, an error (and a failed

@@ -1,5 +1,8 @@
-//! AWS credentials for MSK IAM, from the places Burrow's signer library reads them that need
-//! no network: the environment and the shared credentials and config files.
+//! AWS credentials for MSK IAM, from the places Burrow's signer library reads them: the
+//! environment, web identity (EKS IRSA: `AWS_WEB_IDENTITY_TOKEN_FILE` and `AWS_ROLE_ARN`,
+//! through STS), the shared credentials and config files, and an assumed role (`role-arn`,
+//! through STS, with the credentials of the rest). Credentials from STS are kept until five
+//! minutes before they expire.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,8 +32,11 @@ impl std::fmt::Debug for Credentials {
 /// Where `[iam.X]` says the credentials are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialSource {
-    /// The environment, then the shared files' `AWS_PROFILE` (or `default`) profile.
+    /// The environment, then web identity, then the shared files' `AWS_PROFILE` (or
+    /// `default`) profile.
     Default,
+    /// `role-arn`: the role assumed with the [`CredentialSource::Default`] credentials.
+    AssumeRole(String),
     /// A named profile of the shared files (`profile`).
     Profile(String),
     /// Credentials given by the program (embedding; tests).
@@ -38,28 +44,123 @@ pub enum CredentialSource {
 }
 
 /// The process environment, or a test's.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 
 impl Credentials {
-    /// Loads credentials from `source`, reading the environment through `env`.
-    pub fn load(source: &CredentialSource, env: Env<'_>) -> Result<Credentials> {
+    /// Loads credentials from `source` for `region`, reading the environment through `env`
+    /// and calling STS where the source needs it.
+    pub async fn load(
+        source: &CredentialSource,
+        region: &str,
+        env: Env<'_>,
+    ) -> Result<Credentials> {
         match source {
             CredentialSource::Static(c) => Ok(c.clone()),
             CredentialSource::Profile(name) => from_files(name, env),
-            CredentialSource::Default => match from_env(env) {
-                Some(c) => Ok(c),
-                None => {
-                    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
-                    from_files(&profile, env).map_err(|e| KafkaError::Config {
-                        key: "iam".into(),
-                        message: format!(
-                            "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and {e}"
-                        ),
-                    })
+            CredentialSource::Default => default_chain(region, env).await,
+            CredentialSource::AssumeRole(role) => {
+                let key = format!("role|{region}|{role}");
+                if let Some(c) = cached(&key) {
+                    return Ok(c);
                 }
-            },
+                let base = default_chain(region, env).await?;
+                let endpoint = super::sts::endpoint(region, env);
+                let now = burrow_core::now_ms().div_euclid(1000);
+                let (c, expires) = super::sts::assume_role(
+                    &endpoint,
+                    region,
+                    &base,
+                    role,
+                    super::sts::SESSION_NAME,
+                    now,
+                )
+                .await?;
+                keep(key, &c, expires.as_deref());
+                Ok(c)
+            }
         }
     }
+}
+
+/// The environment, then web identity, then the shared files.
+async fn default_chain(region: &str, env: Env<'_>) -> Result<Credentials> {
+    if let Some(c) = from_env(env) {
+        return Ok(c);
+    }
+    if let (Some(file), Some(role)) = (
+        env("AWS_WEB_IDENTITY_TOKEN_FILE").filter(|v| !v.is_empty()),
+        env("AWS_ROLE_ARN").filter(|v| !v.is_empty()),
+    ) {
+        let key = format!("web|{region}|{role}|{file}");
+        if let Some(c) = cached(&key) {
+            return Ok(c);
+        }
+        let token = std::fs::read_to_string(&file).map_err(|e| KafkaError::Config {
+            key: "iam".into(),
+            message: format!("AWS_WEB_IDENTITY_TOKEN_FILE {file}: {e}"),
+        })?;
+        let session =
+            env("AWS_ROLE_SESSION_NAME").unwrap_or_else(|| super::sts::SESSION_NAME.into());
+        let (c, expires) = super::sts::assume_role_with_web_identity(
+            &super::sts::endpoint(region, env),
+            &role,
+            &session,
+            token.trim(),
+        )
+        .await?;
+        keep(key, &c, expires.as_deref());
+        return Ok(c);
+    }
+    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
+    from_files(&profile, env).map_err(|e| KafkaError::Config {
+        key: "iam".into(),
+        message: format!(
+            "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, no web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), and {e}"
+        ),
+    })
+}
+
+/// Credentials from STS, by what they were asked for, with their expiry (Unix seconds).
+type Cache = std::sync::Mutex<BTreeMap<String, (Credentials, i64)>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Cache::default)
+}
+
+fn cached(key: &str) -> Option<Credentials> {
+    let now = burrow_core::now_ms().div_euclid(1000);
+    let cache = cache().lock().unwrap_or_else(|p| p.into_inner());
+    cache
+        .get(key)
+        .filter(|(_, expires)| now < expires - 300)
+        .map(|(c, _)| c.clone())
+}
+
+fn keep(key: String, c: &Credentials, expiration: Option<&str>) {
+    let Some(expires) = expiration.and_then(iso8601_seconds) else {
+        return;
+    };
+    cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, (c.clone(), expires));
+}
+
+/// `2030-01-01T00:00:00Z` (fractions allowed) as Unix seconds.
+fn iso8601_seconds(s: &str) -> Option<i64> {
+    let num = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hh, mm, ss) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
 }
 
 fn from_env(env: Env<'_>) -> Option<Credentials> {
@@ -154,6 +255,25 @@ fn parse_ini(text: &str) -> Ini {
 mod tests {
     use super::*;
 
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn sts_expirations_are_unix_seconds() {
+        assert_eq!(iso8601_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            iso8601_seconds("2023-11-14T22:13:20.000Z"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(iso8601_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert_eq!(iso8601_seconds("garbage"), None);
+    }
+
     fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let vars: BTreeMap<String, String> = vars
             .iter()
@@ -169,7 +289,12 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "SECRET"),
             ("AWS_SESSION_TOKEN", "TOKEN"),
         ]);
-        let c = Credentials::load(&CredentialSource::Default, &env).unwrap();
+        let c = block_on(Credentials::load(
+            &CredentialSource::Default,
+            "us-east-1",
+            &env,
+        ))
+        .unwrap();
         assert_eq!(c.access_key_id, "AKID");
         assert_eq!(c.session_token.as_deref(), Some("TOKEN"));
         assert!(!format!("{c:?}").contains("SECRET"));
@@ -193,14 +318,29 @@ mod tests {
         let c = creds.display().to_string();
         let f = config.display().to_string();
         let env = env_of(&[("AWS_SHARED_CREDENTIALS_FILE", &c), ("AWS_CONFIG_FILE", &f)]);
-        let d = Credentials::load(&CredentialSource::Default, &env).unwrap();
+        let d = block_on(Credentials::load(
+            &CredentialSource::Default,
+            "us-east-1",
+            &env,
+        ))
+        .unwrap();
         assert_eq!(d.access_key_id, "D");
-        let p = Credentials::load(&CredentialSource::Profile("prod".into()), &env).unwrap();
+        let p = block_on(Credentials::load(
+            &CredentialSource::Profile("prod".into()),
+            "us-east-1",
+            &env,
+        ))
+        .unwrap();
         assert_eq!(
             (p.access_key_id.as_str(), p.session_token.as_deref()),
             ("P", Some("PT"))
         );
-        let e = Credentials::load(&CredentialSource::Profile("nope".into()), &env).unwrap_err();
+        let e = block_on(Credentials::load(
+            &CredentialSource::Profile("nope".into()),
+            "us-east-1",
+            &env,
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("profile \"nope\""), "{e}");
     }
 }

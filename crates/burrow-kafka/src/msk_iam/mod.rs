@@ -4,18 +4,20 @@
 //! Signature Version 4 for 900 s (service `kafka-cluster`), a `User-Agent` parameter added,
 //! base64url without padding ([`auth_token`]).
 //!
-//! Credentials ([`Credentials::load`]): `role-arn` is not supported yet; `profile` reads the
-//! shared credentials and config files; otherwise the environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), then the profile `AWS_PROFILE` (or `default`)
-//! of the shared files.
+//! Credentials ([`Credentials::load`]), in Burrow's order: `role-arn` (assumed through STS
+//! with the default credentials), else `profile` (the shared credentials and config files),
+//! else the default chain: the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`), web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, through
+//! STS), the profile `AWS_PROFILE` (or `default`) of the shared files.
 
 mod credentials;
 pub mod sigv4;
+pub mod sts;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-pub use credentials::{CredentialSource, Credentials};
+pub use credentials::{CredentialSource, Credentials, Env};
 
 /// Seconds an MSK token is valid (the signer's `DefaultExpirySeconds`).
 pub const TOKEN_SECONDS: u32 = 900;
