@@ -243,6 +243,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path, config: &str) -> Server {
+        Self::start_with_env(dir, config, &[])
+    }
+
+    /// [`Server::start`] with environment variables for the server process.
+    pub fn start_with_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> Server {
         std::fs::create_dir_all(dir).unwrap();
         let port = free_port();
         let config = config
@@ -254,6 +259,7 @@ impl Server {
             .args(["serve", "--config"])
             .arg(dir.join("burrow.toml"))
             .args(["--log-format", "text"])
+            .envs(env.iter().copied())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
