@@ -34,20 +34,14 @@ async fn serve_reads_a_cluster_through_msk_iam() {
                 cafile: ca.clone(),
                 ..Default::default()
             }),
-            sasl: Some(burrow_kafka::SaslConfig {
-                mechanism: burrow_kafka::SaslMechanism::OAuthBearer,
-                username: String::new(),
-                password: String::new(),
-                handshake: true,
-                msk_iam: Some(burrow_kafka::MskIam {
-                    region: "us-east-1".into(),
-                    source: CredentialSource::Static(Credentials {
-                        access_key_id: "AKIDSERVE".into(),
-                        secret_access_key: "serve-secret".into(),
-                        session_token: None,
-                    }),
+            sasl: Some(burrow_kafka::SaslConfig::msk_iam(burrow_kafka::MskIam {
+                region: "us-east-1".into(),
+                source: CredentialSource::Static(Credentials {
+                    access_key_id: "AKIDSERVE".into(),
+                    secret_access_key: "serve-secret".into(),
+                    session_token: None,
                 }),
-            }),
+            })),
             ..Default::default()
         },
     )

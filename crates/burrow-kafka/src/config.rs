@@ -166,6 +166,19 @@ pub struct SaslConfig {
     pub msk_iam: Option<MskIam>,
 }
 
+impl SaslConfig {
+    /// MSK IAM: OAUTHBEARER with the token made from `iam` at every connection.
+    pub fn msk_iam(iam: MskIam) -> SaslConfig {
+        SaslConfig {
+            mechanism: SaslMechanism::OAuthBearer,
+            username: String::new(),
+            password: String::new(),
+            handshake: true,
+            msk_iam: Some(iam),
+        }
+    }
+}
+
 /// A Kafka release, as parsed from Burrow's `kafka-version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct KafkaVersion(pub [u16; 4]);
@@ -293,13 +306,7 @@ impl ClientConfig {
             tls: tls.cloned(),
             // As in Burrow, MSK IAM replaces the profile's [sasl.X].
             sasl: match msk_iam {
-                Some(iam) => Some(SaslConfig {
-                    mechanism: SaslMechanism::OAuthBearer,
-                    username: String::new(),
-                    password: String::new(),
-                    handshake: true,
-                    msk_iam: Some(iam),
-                }),
+                Some(iam) => Some(SaslConfig::msk_iam(iam)),
                 None => sasl.map(|s| SaslConfig {
                     mechanism: SaslMechanism::from_burrow(&s.mechanism),
                     username: s.username.clone(),

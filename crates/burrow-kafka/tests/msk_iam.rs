@@ -159,20 +159,14 @@ fn iam_config(b: &Behind, secret: &str, token: Option<&str>) -> burrow_kafka::Cl
             cafile: b.pki.path("ca.pem").to_string_lossy().into_owned(),
             ..Default::default()
         }),
-        sasl: Some(burrow_kafka::SaslConfig {
-            mechanism: burrow_kafka::SaslMechanism::OAuthBearer,
-            username: String::new(),
-            password: String::new(),
-            handshake: true,
-            msk_iam: Some(burrow_kafka::MskIam {
-                region: "us-east-1".into(),
-                source: CredentialSource::Static(Credentials {
-                    access_key_id: "AKIDFRONT".into(),
-                    secret_access_key: secret.into(),
-                    session_token: token.map(str::to_string),
-                }),
+        sasl: Some(burrow_kafka::SaslConfig::msk_iam(burrow_kafka::MskIam {
+            region: "us-east-1".into(),
+            source: CredentialSource::Static(Credentials {
+                access_key_id: "AKIDFRONT".into(),
+                secret_access_key: secret.into(),
+                session_token: token.map(str::to_string),
             }),
-        }),
+        })),
         dial_timeout: std::time::Duration::from_secs(5),
         read_timeout: std::time::Duration::from_secs(10),
         ..burrow_kafka::ClientConfig::default()

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use burrow_kafka::msk_iam::CredentialSource;
-use burrow_kafka::{ClientConfig, KafkaClient, MskIam, SaslConfig, SaslMechanism, TlsProfile};
+use burrow_kafka::{ClientConfig, KafkaClient, MskIam, SaslConfig, TlsProfile};
 use burrow_testkit::{BrokerKind, OwnBroker, SaslFront, TestPki};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/burrow-irsa";
@@ -60,16 +60,10 @@ fn config(pki: &TestPki, source: CredentialSource) -> ClientConfig {
             cafile: pki.path("ca.pem").to_string_lossy().into_owned(),
             ..Default::default()
         }),
-        sasl: Some(SaslConfig {
-            mechanism: SaslMechanism::OAuthBearer,
-            username: String::new(),
-            password: String::new(),
-            handshake: true,
-            msk_iam: Some(MskIam {
-                region: "eu-central-1".into(),
-                source,
-            }),
-        }),
+        sasl: Some(SaslConfig::msk_iam(MskIam {
+            region: "eu-central-1".into(),
+            source,
+        })),
         dial_timeout: std::time::Duration::from_secs(5),
         read_timeout: std::time::Duration::from_secs(10),
         ..ClientConfig::default()
