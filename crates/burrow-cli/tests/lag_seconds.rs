@@ -114,6 +114,39 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
         let v = wait_gauge(&server, partition, &far, |v| v > 0.0);
         assert!((580.0..630.0).contains(&v), "{name}: {far} is {v} s behind");
         wait_gauge(&server, partition, &caught_up, |v| v == 0.0);
+        // The lag body carries the same seconds, per partition and for the group.
+        let lag = server.wait_for(
+            &format!("{name}: lag_seconds in /lag"),
+            &format!("/v3/kafka/local/consumer/{behind}/lag"),
+            |s, v| s == 200 && v["status"]["lag_seconds"].is_number(),
+        );
+        let p = lag["status"]["partitions"][0]["lag_seconds"]
+            .as_f64()
+            .unwrap();
+        assert!((550.0..600.0).contains(&p), "{name}: {lag}");
+        assert_eq!(
+            lag["status"]["lag_seconds"].as_f64(),
+            Some(p),
+            "{name}: {lag}"
+        );
+        // Burrow's fields first, in their order; lag_seconds after them.
+        let keys: Vec<&String> = lag["status"]["partitions"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            keys.last().map(|k| k.as_str()),
+            Some("lag_seconds"),
+            "{keys:?}"
+        );
+        assert_eq!(keys[0], "topic");
+        let caught = server.wait_for(
+            &format!("{name}: caught up"),
+            &format!("/v3/kafka/local/consumer/{caught_up}/lag"),
+            |s, v| s == 200 && v["status"]["lag_seconds"].is_number(),
+        );
+        assert_eq!(caught["status"]["lag_seconds"], 0, "{name}: {caught}");
         drop(server);
 
         // Off by default: no such gauges.
@@ -125,6 +158,14 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
             |v| v == 15.0,
         );
         assert_eq!(gauge(&server, partition, &behind), None);
+        // … and Burrow's bodies, without the field.
+        let (_, body) = common::http(
+            server.port,
+            "GET",
+            &format!("/v3/kafka/local/consumer/{behind}/lag"),
+        )
+        .unwrap();
+        assert!(!body.contains("lag_seconds"), "{name}: {body}");
         drop(server);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -1,10 +1,11 @@
 //! The API value every listener shares: storage, evaluator, and what the admin and config
 //! routes show ([`ConfigView`], [`Readiness`], the log level).
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::{Evaluator, FixedLogLevel, LogLevel, LogLevelControl, MetricsExporter};
+use crate::{Evaluator, FixedLogLevel, LagSeconds, LogLevel, LogLevelControl, MetricsExporter};
 use burrow_storage::Storage;
 
 /// The configuration as the config endpoints show it, already shaped as Burrow's JSON (the CLI
@@ -78,6 +79,8 @@ pub(crate) struct Inner {
     pub(crate) host: String,
     pub(crate) allow_origin: Option<String>,
     pub(crate) clock: fn() -> i64,
+    /// Lag in seconds, and the clusters whose status bodies carry it (`lag-seconds`).
+    pub(crate) lag_seconds: Option<(LagSeconds, Arc<BTreeSet<String>>)>,
 }
 
 /// The HTTP API: cheap to clone, shared by every listener.
@@ -105,6 +108,7 @@ impl Api {
                 host: String::new(),
                 allow_origin: None,
                 clock: burrow_core::now_ms,
+                lag_seconds: None,
             },
         }
     }
@@ -139,6 +143,13 @@ impl ApiBuilder {
     /// `general.access-control-allow-origin`: sent as `Access-Control-Allow-Origin` when set.
     pub fn allow_origin(mut self, origin: Option<String>) -> Self {
         self.inner.allow_origin = origin.filter(|o| !o.is_empty());
+        self
+    }
+    /// Lag in seconds in the status and lag bodies of `clusters` (their `lag-seconds`): each
+    /// partition and the group get a `lag_seconds` field, from `lag_seconds` (the same source
+    /// as `/metrics`). Other clusters' bodies stay byte for byte Burrow's.
+    pub fn lag_seconds(mut self, clusters: BTreeSet<String>, lag_seconds: LagSeconds) -> Self {
+        self.inner.lag_seconds = Some((lag_seconds, Arc::new(clusters)));
         self
     }
     /// The clock (ms since the epoch); tests pin it.

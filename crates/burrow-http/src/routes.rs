@@ -164,6 +164,86 @@ struct StatusBody<'a> {
     request: RequestInfo<'a>,
 }
 
+/// [`StatusBody`] of a cluster with `lag-seconds`: the status with `lag_seconds` added.
+#[derive(Serialize)]
+struct StatusBodyWithLag<'a> {
+    error: bool,
+    message: &'static str,
+    status: StatusWithLag<'a>,
+    request: RequestInfo<'a>,
+}
+
+/// Seconds behind, as Go prints a float64 (`12`, `12.345`), to the millisecond.
+#[derive(Debug, Clone, Copy)]
+struct Seconds(f64);
+
+impl Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ms = (self.0 * 1000.0).round();
+        if ms % 1000.0 == 0.0 && ms.abs() < 9e15 {
+            serializer.serialize_i64((ms / 1000.0) as i64)
+        } else {
+            serializer.serialize_f64(ms / 1000.0)
+        }
+    }
+}
+
+/// A partition status with its lag in seconds after Burrow's fields.
+#[derive(Serialize)]
+struct PartitionWithLag<'a> {
+    #[serde(flatten)]
+    partition: &'a burrow_core::PartitionStatus,
+    lag_seconds: Option<Seconds>,
+}
+
+/// A group status with the lag in seconds of each partition and of the group (its largest).
+#[derive(Serialize)]
+struct StatusWithLag<'a> {
+    cluster: &'a str,
+    group: &'a str,
+    status: Status,
+    #[serde(serialize_with = "burrow_core::serialize_go_f32")]
+    complete: f32,
+    partitions: Vec<PartitionWithLag<'a>>,
+    partition_count: usize,
+    maxlag: Option<PartitionWithLag<'a>>,
+    totallag: u64,
+    lag_seconds: Option<Seconds>,
+}
+
+impl<'a> StatusWithLag<'a> {
+    /// `s` as shown (all partitions, or those above OK), the group's value over `all` of its
+    /// partitions.
+    fn new(
+        s: &'a ConsumerGroupStatus,
+        all: &[burrow_core::PartitionStatus],
+        seconds: impl Fn(&burrow_core::PartitionStatus) -> Option<f64>,
+    ) -> Self {
+        let with = |p: &'a burrow_core::PartitionStatus| PartitionWithLag {
+            partition: p,
+            lag_seconds: seconds(p).map(Seconds),
+        };
+        let partitions: Vec<PartitionWithLag<'a>> = s.partitions.iter().map(with).collect();
+        let group = all
+            .iter()
+            .filter_map(&seconds)
+            .fold(None, |max: Option<f64>, s| {
+                Some(max.map_or(s, |m| m.max(s)))
+            });
+        StatusWithLag {
+            cluster: &s.cluster,
+            group: &s.group,
+            status: s.status,
+            complete: s.complete,
+            partitions,
+            partition_count: s.partition_count,
+            maxlag: s.maxlag.as_ref().map(with),
+            totallag: s.totallag,
+            lag_seconds: group.map(Seconds),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct DetailBody<'a> {
     error: bool,
@@ -311,15 +391,33 @@ impl Api {
                 } else {
                     StatusCode::OK
                 };
-                self.serialize(
-                    code,
-                    &StatusBody {
-                        error: false,
-                        message: "consumer status returned",
-                        status,
-                        request: req,
-                    },
-                )
+                match inner.lag_seconds.as_ref().filter(|(_, c)| c.contains(cluster)) {
+                    Some((seconds, _)) => self.serialize(
+                        code,
+                        &StatusBodyWithLag {
+                            error: false,
+                            message: "consumer status returned",
+                            status: StatusWithLag::new(
+                                status,
+                                evaluation.as_ref().map_or(&[][..], |e| &e.partitions),
+                                |p| {
+                                    let end = p.end.as_ref()?;
+                                    seconds(now, cluster, &p.topic, p.partition, end.offset, p.current_lag)
+                                },
+                            ),
+                            request: req,
+                        },
+                    ),
+                    None => self.serialize(
+                        code,
+                        &StatusBody {
+                            error: false,
+                            message: "consumer status returned",
+                            status,
+                            request: req,
+                        },
+                    ),
+                }
             }
             Route::Config => {
                 let mut body = serde_json::Map::new();
@@ -546,6 +644,15 @@ mod tests {
             r.insert(path, (route, methods))
                 .unwrap_or_else(|e| panic!("{path}: {e}"));
         }
+    }
+
+    #[test]
+    fn seconds_print_as_go_prints_a_float64_to_the_millisecond() {
+        let s = |v: f64| serde_json::to_string(&Seconds(v)).unwrap();
+        assert_eq!(s(12.0), "12");
+        assert_eq!(s(0.0), "0");
+        assert_eq!(s(551.2345), "551.235");
+        assert_eq!(s(0.1), "0.1");
     }
 
     #[test]

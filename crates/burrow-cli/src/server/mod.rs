@@ -69,6 +69,8 @@ pub(crate) struct Metrics {
     pub notify: burrow_notify::NotifyMetrics,
     pub zk: burrow_zk::kafka_zk::ZkConsumerMetrics,
     pub exporter: Arc<MetricsExporter>,
+    /// Lag in seconds and the clusters with `lag-seconds`, for `/metrics` and the API.
+    pub lag_seconds: Option<(std::collections::BTreeSet<String>, burrow_http::LagSeconds)>,
 }
 
 /// An assembled server, not yet running.
@@ -287,21 +289,26 @@ fn register_metrics(
         core.evaluator.clone(),
         registry.clone(),
     );
-    if !time_lags.is_empty() {
-        let time_lags = time_lags.clone();
-        exporter = exporter.with_lag_seconds(Arc::new(
-            move |now, cluster, topic, partition, offset, lag| {
-                time_lags
+    let lag_seconds = (!time_lags.is_empty()).then(|| {
+        let tables = time_lags.clone();
+        let seconds: burrow_http::LagSeconds =
+            Arc::new(move |now, cluster, topic, partition, offset, lag| {
+                tables
                     .get(cluster)?
                     .seconds(now, topic, partition, offset, lag)
-            },
-        ));
+            });
+        let clusters: std::collections::BTreeSet<String> = time_lags.keys().cloned().collect();
+        (clusters, seconds)
+    });
+    if let Some((_, seconds)) = &lag_seconds {
+        exporter = exporter.with_lag_seconds(seconds.clone());
     }
     Ok(Metrics {
         ingest,
         notify,
         zk,
         exporter: Arc::new(exporter),
+        lag_seconds,
     })
 }
 
@@ -322,6 +329,9 @@ fn http_api(
         .allow_origin(origin);
     if let Some(level) = options.log_level {
         api = api.log_level(level);
+    }
+    if let Some((clusters, seconds)) = &metrics.lag_seconds {
+        api = api.lag_seconds(clusters.clone(), seconds.clone());
     }
     api.build()
 }
