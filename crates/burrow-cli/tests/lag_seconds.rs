@@ -141,6 +141,29 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
             "{keys:?}"
         );
         assert_eq!(keys[0], "topic");
+        // The group detail too, per partition after Burrow's fields.
+        let detail = server.wait_for(
+            &format!("{name}: lag_seconds in the detail"),
+            &format!("/v3/kafka/local/consumer/{behind}"),
+            |s, v| s == 200 && v["topics"][&topic][0]["lag_seconds"].is_number(),
+        );
+        let d = detail["topics"][&topic][0]["lag_seconds"].as_f64().unwrap();
+        assert!((550.0..600.0).contains(&d), "{name}: {detail}");
+        let keys: Vec<&String> = detail["topics"][&topic][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "offsets",
+                "owner",
+                "client_id",
+                "current-lag",
+                "lag_seconds"
+            ]
+        );
         let caught = server.wait_for(
             &format!("{name}: caught up"),
             &format!("/v3/kafka/local/consumer/{caught_up}/lag"),
@@ -163,6 +186,13 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
             server.port,
             "GET",
             &format!("/v3/kafka/local/consumer/{behind}/lag"),
+        )
+        .unwrap();
+        assert!(!body.contains("lag_seconds"), "{name}: {body}");
+        let (_, body) = common::http(
+            server.port,
+            "GET",
+            &format!("/v3/kafka/local/consumer/{behind}"),
         )
         .unwrap();
         assert!(!body.contains("lag_seconds"), "{name}: {body}");

@@ -244,6 +244,52 @@ impl<'a> StatusWithLag<'a> {
     }
 }
 
+/// [`DetailBody`] of a cluster with `lag-seconds`: each partition with its `lag_seconds`.
+#[derive(Serialize)]
+struct DetailBodyWithLag<'a> {
+    error: bool,
+    message: &'static str,
+    topics: TopicsWithLag<'a>,
+    request: RequestInfo<'a>,
+}
+
+/// A partition of the detail body with its lag in seconds after Burrow's fields.
+#[derive(Serialize)]
+struct DetailPartitionWithLag<'a> {
+    #[serde(flatten)]
+    partition: &'a burrow_core::ConsumerPartition,
+    lag_seconds: Option<Seconds>,
+}
+
+/// The detail body's topics with the lag in seconds of each partition.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct TopicsWithLag<'a>(std::collections::BTreeMap<&'a str, Vec<DetailPartitionWithLag<'a>>>);
+
+impl<'a> TopicsWithLag<'a> {
+    fn new(
+        topics: &'a ConsumerTopics,
+        seconds: impl Fn(&str, i32, &burrow_core::ConsumerPartition) -> Option<f64>,
+    ) -> Self {
+        TopicsWithLag(
+            topics
+                .iter()
+                .map(|(topic, parts)| {
+                    let parts = parts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, part)| DetailPartitionWithLag {
+                            partition: part,
+                            lag_seconds: seconds(topic, i as i32, part).map(Seconds),
+                        })
+                        .collect();
+                    (topic.as_str(), parts)
+                })
+                .collect(),
+        )
+    }
+}
+
 #[derive(Serialize)]
 struct DetailBody<'a> {
     error: bool,
@@ -353,8 +399,24 @@ impl Api {
             }
             Route::Consumer => {
                 let now = (inner.clock)();
-                match inner.storage.fetch_consumer(now, p("cluster"), p("consumer")) {
-                    Some(topics) => self.serialize(
+                let cluster = p("cluster");
+                let Some(topics) = inner.storage.fetch_consumer(now, cluster, p("consumer")) else {
+                    return self.error(StatusCode::NOT_FOUND, "cluster or consumer not found", &req);
+                };
+                match inner.lag_seconds.as_ref().filter(|(_, c)| c.contains(cluster)) {
+                    Some((seconds, _)) => self.serialize(
+                        StatusCode::OK,
+                        &DetailBodyWithLag {
+                            error: false,
+                            message: "consumer detail returned",
+                            topics: TopicsWithLag::new(&topics, |topic, partition, part| {
+                                let newest = part.offsets.iter().flatten().last()?;
+                                seconds(now, cluster, topic, partition, newest.offset, part.current_lag)
+                            }),
+                            request: req,
+                        },
+                    ),
+                    None => self.serialize(
                         StatusCode::OK,
                         &DetailBody {
                             error: false,
@@ -363,7 +425,6 @@ impl Api {
                             request: req,
                         },
                     ),
-                    None => self.error(StatusCode::NOT_FOUND, "cluster or consumer not found", &req),
                 }
             }
             Route::ConsumerTopic => {
