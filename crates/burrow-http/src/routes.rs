@@ -313,7 +313,7 @@ impl Api {
     pub fn refuse(&self, code: StatusCode, message: &str, path: &str) -> HttpResponse {
         let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
         if router().at(decoded.as_ref()).is_err() {
-            return plain(code, format!("{message}\n"), None);
+            return plain(code, format!("{message}\n"));
         }
         let req = RequestInfo {
             url: path,
@@ -584,7 +584,7 @@ impl Api {
                 resp
             }
             Miss::NotAllowed(allow) => {
-                let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n", None);
+                let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n");
                 if let Ok(v) = HeaderValue::from_str(&allow) {
                     resp.headers_mut().insert(ALLOW, v);
                 }
@@ -594,7 +594,6 @@ impl Api {
             Miss::NotFound => plain(
                 StatusCode::NOT_FOUND,
                 "{\"error\":true,\"message\":\"invalid request type\",\"result\":{}}\n",
-                None,
             ),
         }
     }
@@ -628,7 +627,7 @@ impl Api {
     }
 
     fn text(&self, code: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
-        let mut resp = plain(code, body, None);
+        let mut resp = plain(code, body);
         self.cors(&mut resp);
         resp
     }
@@ -681,16 +680,13 @@ fn redirect(method: &Method, location: &str) -> HttpResponse {
     resp
 }
 
-fn plain(code: StatusCode, body: impl Into<Bytes>, location: Option<&str>) -> HttpResponse {
+fn plain(code: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = code;
     resp.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    if let Some(l) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
-        resp.headers_mut().insert(LOCATION, l);
-    }
     resp
 }
 

@@ -20,6 +20,7 @@ use std::fmt;
 use anyhow::{bail, Result};
 
 use super::env::{MODULES, SINGLE};
+use super::sections::LEVELS;
 
 /// Something in the file that Burrow accepts and burrow-rs takes differently from its text:
 /// ignored, renamed or adjusted. Said at start, an error with `--strict`.
@@ -43,9 +44,6 @@ fn warn(warnings: &mut Vec<ConfigWarning>, key: impl Into<String>, message: impl
         message: message.into(),
     });
 }
-
-/// Logging levels as Burrow names them.
-const LEVELS: [&str; 7] = ["debug", "info", "warn", "error", "dpanic", "panic", "fatal"];
 
 /// Applies Burrow's tolerance to the parsed file; the warnings say what was taken how.
 pub fn migrate(table: &mut toml::Table, warnings: &mut Vec<ConfigWarning>) -> Result<()> {
