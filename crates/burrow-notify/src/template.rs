@@ -23,12 +23,17 @@ use crate::gotemplate::GoTemplate;
 use crate::{Notification, NotificationKind, NotifyError};
 use tracing::debug;
 
-/// An f32 as the f64 with the same shortest decimal form (0.6f32 → 0.6, not 0.6000000238…).
+/// An f32 as the f64 with the same shortest decimal form (0.6f32 → 0.6, not 0.6000000238…):
+/// how Go prints a float32, for both template engines.
+pub(crate) fn shortest_f64(v: f32) -> f64 {
+    v.to_string().parse::<f64>().unwrap_or(f64::from(v))
+}
+
 fn go_f32(v: f32) -> Value {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         Value::from(v as i64)
     } else {
-        Value::from(v.to_string().parse::<f64>().unwrap_or(f64::from(v)))
+        Value::from(shortest_f64(v))
     }
 }
 

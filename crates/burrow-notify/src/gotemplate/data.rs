@@ -42,7 +42,7 @@ fn string(s: &str) -> Value {
 
 /// A float32 as Go prints it: the shortest decimal that reads back as the same float32.
 pub(crate) fn go_f32(v: f32) -> Value {
-    Value::Float(v.to_string().parse::<f64>().unwrap_or(f64::from(v)))
+    Value::Float(crate::template::shortest_f64(v))
 }
 
 /// The top-level struct.

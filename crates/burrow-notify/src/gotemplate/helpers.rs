@@ -20,19 +20,19 @@ pub fn functions() -> Vec<(&'static str, ValueFunc)> {
         ("partitioncounts", Arc::new(partitioncounts)),
         (
             "add",
-            Arc::new(|a: &[Value]| arithmetic("add", a, i64::checked_add)),
+            Arc::new(|a: &[Value]| arithmetic("add", a, i64::wrapping_add)),
         ),
         (
             "minus",
-            Arc::new(|a: &[Value]| arithmetic("minus", a, i64::checked_sub)),
+            Arc::new(|a: &[Value]| arithmetic("minus", a, i64::wrapping_sub)),
         ),
         (
             "multiply",
-            Arc::new(|a: &[Value]| arithmetic("multiply", a, i64::checked_mul)),
+            Arc::new(|a: &[Value]| arithmetic("multiply", a, i64::wrapping_mul)),
         ),
         (
             "divide",
-            Arc::new(|a: &[Value]| arithmetic("divide", a, i64::checked_div)),
+            Arc::new(|a: &[Value]| arithmetic("divide", a, i64::wrapping_div)),
         ),
         ("maxlag", Arc::new(maxlag)),
         ("formattimestamp", Arc::new(formattimestamp)),
@@ -190,9 +190,9 @@ fn int(name: &str, v: &Value) -> gotmpl::Result<i64> {
     }
 }
 
-/// `add`, `minus`, `multiply`, `divide` on two integers; dividing by zero fails as Go's
-/// runtime error does.
-fn arithmetic(name: &str, a: &[Value], op: fn(i64, i64) -> Option<i64>) -> gotmpl::Result<Value> {
+/// `add`, `minus`, `multiply`, `divide` on two integers, wrapping as Go's ints do; dividing by
+/// zero fails as Go's runtime error does.
+fn arithmetic(name: &str, a: &[Value], op: fn(i64, i64) -> i64) -> gotmpl::Result<Value> {
     let [x, y] = args::<2>(name, a)?;
     let (x, y) = (int(name, x)?, int(name, y)?);
     if name == "divide" && y == 0 {
@@ -200,13 +200,7 @@ fn arithmetic(name: &str, a: &[Value], op: fn(i64, i64) -> Option<i64>) -> gotmp
             "error calling {name}: runtime error: integer divide by zero"
         )));
     }
-    // Go's ints wrap; so do these.
-    Ok(Value::Int(op(x, y).unwrap_or_else(|| match name {
-        "add" => x.wrapping_add(y),
-        "minus" => x.wrapping_sub(y),
-        "multiply" => x.wrapping_mul(y),
-        _ => x.wrapping_div(y),
-    })))
+    Ok(Value::Int(op(x, y)))
 }
 
 /// `maxlag`: a partition's current lag, 0 for a nil partition.
