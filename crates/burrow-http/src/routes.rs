@@ -219,17 +219,20 @@ impl<'a> StatusWithLag<'a> {
         all: &[burrow_core::PartitionStatus],
         seconds: impl Fn(&burrow_core::PartitionStatus) -> Option<f64>,
     ) -> Self {
+        // Each partition's seconds once (a lookup in the timestamps table), shown or not.
+        let known: std::collections::HashMap<(&str, i32), f64> = all
+            .iter()
+            .filter_map(|p| Some(((p.topic.as_str(), p.partition), seconds(p)?)))
+            .collect();
         let with = |p: &'a burrow_core::PartitionStatus| PartitionWithLag {
             partition: p,
-            lag_seconds: seconds(p).map(Seconds),
+            lag_seconds: known
+                .get(&(p.topic.as_str(), p.partition))
+                .copied()
+                .map(Seconds),
         };
         let partitions: Vec<PartitionWithLag<'a>> = s.partitions.iter().map(with).collect();
-        let group = all
-            .iter()
-            .filter_map(&seconds)
-            .fold(None, |max: Option<f64>, s| {
-                Some(max.map_or(s, |m| m.max(s)))
-            });
+        let group = known.values().copied().reduce(f64::max);
         StatusWithLag {
             cluster: &s.cluster,
             group: &s.group,
