@@ -97,16 +97,8 @@ pub struct Lumberjack {
 }
 
 impl Lumberjack {
-    fn now(&self) -> String {
-        if self.limits.local_time {
-            Local::now().format(STAMP).to_string()
-        } else {
-            Utc::now().format(STAMP).to_string()
-        }
-    }
-
-    /// The stamp of a time `days` ago, in the names' zone.
-    fn days_ago(&self, days: u64) -> String {
+    /// The time `days` ago in the names' zone and layout (0: now).
+    fn stamp(&self, days: u64) -> String {
         let age = Duration::days(i64::try_from(days).unwrap_or(i64::MAX / 86_400_000));
         if self.limits.local_time {
             (Local::now() - age).format(STAMP).to_string()
@@ -131,7 +123,7 @@ impl SuffixScheme for Lumberjack {
                 "a rotated log file cannot be rotated again",
             ));
         }
-        let time = self.now();
+        let time = self.stamp(0);
         let number = newest
             .filter(|n| n.time == time)
             .map(|n| n.number.unwrap_or(0) + 1);
@@ -156,7 +148,7 @@ impl SuffixScheme for Lumberjack {
     fn too_old(&self, suffix: &Stamp, file_number: usize) -> bool {
         let l = &self.limits;
         (l.max_backups > 0 && file_number >= l.max_backups)
-            || (l.max_age_days > 0 && suffix.time < self.days_ago(l.max_age_days))
+            || (l.max_age_days > 0 && suffix.time < self.stamp(l.max_age_days))
     }
 
     /// The backups beside the log: `<stem>-<time><ext>` and `<stem>-<time><ext>.gz`.
@@ -377,11 +369,11 @@ mod tests {
                 ..limits(0, false)
             },
         };
-        let local = scheme.now();
+        let local = scheme.stamp(0);
         let utc = Lumberjack {
             limits: limits(0, false),
         }
-        .now();
+        .stamp(0);
         // Same instant within a second, formatted in each zone (equal where the zone is UTC).
         assert_eq!(local.len(), utc.len());
         assert!(scheme.parse(&local).is_some());

@@ -270,7 +270,7 @@ async fn ask_coordinator(
     groups: &[Listed],
 ) -> Vec<PolledGroup> {
     let ids: Vec<String> = groups.iter().map(|g| g.group.clone()).collect();
-    let (offsets, members) = tokio::join!(
+    let (offsets, mut members) = tokio::join!(
         client.offset_fetch_at(coordinator, &ids),
         members_at(client, coordinator, groups)
     );
@@ -281,7 +281,6 @@ async fn ask_coordinator(
             BTreeMap::new()
         }
     };
-    let mut members = members;
     ids.into_iter()
         .map(|group| PolledGroup {
             offsets: offsets.remove(&group).and_then(|r| r.ok()),

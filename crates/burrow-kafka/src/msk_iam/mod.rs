@@ -31,6 +31,7 @@ pub fn presigned_url(region: &str, creds: &Credentials, now: i64) -> String {
     let host = format!("kafka.{region}.amazonaws.com");
     sigv4::presign(
         &sigv4::Presign {
+            scheme: "https",
             host: &host,
             query: vec![("Action".into(), "kafka-cluster:Connect".into())],
             service: "kafka-cluster",

@@ -10,10 +10,12 @@ use sha2::{Digest, Sha256};
 
 use super::Credentials;
 
-/// A request to presign: `GET https://{host}/?{query}`.
+/// A request to presign: `GET {scheme}://{host}/?{query}`.
 #[derive(Debug, Clone)]
 pub struct Presign<'a> {
-    /// Host name.
+    /// `https` (a local endpoint in tests may be `http`).
+    pub scheme: &'a str,
+    /// Host name (and port, when not the scheme's).
     pub host: &'a str,
     /// Query parameters before signing (unencoded).
     pub query: Vec<(String, String)>,
@@ -93,7 +95,7 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// The presigned URL: `https://{host}/?{canonical query}&X-Amz-Signature={signature}`.
+/// The presigned URL: `{scheme}://{host}/?{canonical query}&X-Amz-Signature={signature}`.
 pub fn presign(req: &Presign<'_>, creds: &Credentials) -> String {
     let (date, stamp) = amz_date(req.now);
     let scope = format!("{date}/{}/{}/aws4_request", req.region, req.service);
@@ -128,8 +130,8 @@ pub fn presign(req: &Presign<'_>, creds: &Credentials) -> String {
     let k_signing = hmac(&k_service, b"aws4_request");
     let signature = hex(&hmac(&k_signing, string_to_sign.as_bytes()));
     format!(
-        "https://{}/?{canonical_query}&X-Amz-Signature={signature}",
-        req.host
+        "{}://{}/?{canonical_query}&X-Amz-Signature={signature}",
+        req.scheme, req.host
     )
 }
 
@@ -170,6 +172,7 @@ mod tests {
         };
         let url = presign(
             &Presign {
+                scheme: "https",
                 host: "kafka.us-east-1.amazonaws.com",
                 query: vec![("Action".into(), "kafka-cluster:Connect".into())],
                 service: "kafka-cluster",

@@ -69,8 +69,9 @@ pub async fn assume_role(
     now: i64,
 ) -> Result<(Credentials, Option<String>)> {
     let (scheme, host) = endpoint.split_once("://").unwrap_or(("https", endpoint));
-    let signed = sigv4::presign(
+    let url = sigv4::presign(
         &sigv4::Presign {
+            scheme,
             host,
             query: vec![
                 ("Action".into(), "AssumeRole".into()),
@@ -85,8 +86,6 @@ pub async fn assume_role(
         },
         base,
     );
-    // presign writes https://; keep the endpoint's scheme (a local endpoint in tests).
-    let url = format!("{scheme}://{}", signed.trim_start_matches("https://"));
     call(&url, "AssumeRole").await
 }
 
