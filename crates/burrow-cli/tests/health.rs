@@ -111,13 +111,15 @@ fn unreachable_clusters_make_the_server_unavailable_with_the_reason() {
         log.contains("not ready: the clusters cannot be reached"),
         "{log}"
     );
-    // Failed connects said once per broker and API within the minute, however many there were.
+    // Failed connects said once per broker and API within the minute, however many there were:
+    // once per client, and this server has two (the cluster module's and the consumer module's,
+    // whose first failed connect may or may not fall within the wait).
     let connects: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("Kafka request failed") && l.contains("connect"))
         .collect();
-    assert_eq!(connects.len(), 1, "{log}");
-    assert!(connects[0].contains(&broker.addr()), "{log}");
+    assert!((1..=2).contains(&connects.len()), "{log}");
+    assert!(connects.iter().all(|c| c.contains(&broker.addr())), "{log}");
     eprintln!("unavailable {took:?} after the broker was killed (limit {LIMIT_SECONDS} s)");
 
     broker.restart_empty();
