@@ -5,8 +5,8 @@
 #   minutes on 2 cores, and cached in ${BURROW_TEST_CACHE:-~/.cache/burrow-rs}), a Python
 #   with confluent-kafka for real consumer groups, an aiosmtpd SMTP server that stores every
 #   message it receives in a maildir (for the email notifier tests), ZooKeeper 3.8 (Debian's
-#   zookeeper package, installed with apt-get when missing), and Go (Debian's golang-go: the
-#   oracle of the Go-template tests).
+#   zookeeper package, installed with apt-get when missing), Go (Debian's golang-go: the
+#   oracle of the Go-template tests), and Chromium (Debian's chromium: the dashboard's browser tests).
 #
 #   scripts/test-services.sh start   # installs if needed, starts, writes .test-services/env
 #   scripts/test-services.sh stop    # stops what start started
@@ -15,7 +15,8 @@
 # BURROW_TEST_PYTHON, BURROW_TEST_NOIDA_BIN, BURROW_TEST_TANSU_BIN and BURROW_TEST_TANSU_SRC_BIN
 # (for tests that start, kill and restart their own broker), BURROW_TEST_SMTP
 # (host:port) and BURROW_TEST_MAILDIR (where that server stores messages), BURROW_TEST_ZK
-# (host:port) and BURROW_TEST_ZK_CLASSPATH (for tests that start and stop their own ZooKeeper).
+# (host:port) and BURROW_TEST_ZK_CLASSPATH (for tests that start and stop their own ZooKeeper),
+# BURROW_TEST_CHROMIUM (the headless browser of the dashboard tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR="$PWD/.test-services"
@@ -67,6 +68,20 @@ install_go() {
   fi
 }
 
+# Chromium (Debian's chromium): the headless browser of the dashboard tests.
+install_chromium() {
+  command -v chromium >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium >>"$DIR/apt.log" 2>&1; then
+    $sudo apt-get update -q >>"$DIR/apt.log" 2>&1
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium >>"$DIR/apt.log" 2>&1 || {
+      echo "test-services: could not install chromium; see $DIR/apt.log" >&2
+      return 1
+    }
+  fi
+}
+
 # start_zookeeper DIR PORT: a standalone ZooKeeper on 127.0.0.1:PORT with its data in DIR.
 start_zookeeper() {
   mkdir -p "$1/data"
@@ -106,6 +121,7 @@ install_tansu_src() {
 install() {
   install_zookeeper
   install_go
+  install_chromium
   install_tansu_src
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -166,6 +182,7 @@ export BURROW_TEST_SMTP=127.0.0.1:$sp
 export BURROW_TEST_MAILDIR=$DIR/maildir
 export BURROW_TEST_ZK=127.0.0.1:$zp
 export BURROW_TEST_ZK_CLASSPATH=$ZK_CLASSPATH
+export BURROW_TEST_CHROMIUM=$(command -v chromium)
 ENV
   echo "test-services: noida-db on 127.0.0.1:$np, tansu on 127.0.0.1:$tp, tansu (source) on 127.0.0.1:$ts, aiosmtpd on 127.0.0.1:$sp, zookeeper on 127.0.0.1:$zp" >&2
 }

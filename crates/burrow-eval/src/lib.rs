@@ -41,6 +41,7 @@ mod config;
 mod error;
 mod evaluate;
 pub mod rules;
+pub mod timing;
 
 pub use cache::CachingEvaluator;
 pub use config::EvaluatorConfig;

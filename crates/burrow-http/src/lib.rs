@@ -33,6 +33,7 @@ mod metrics;
 mod router;
 mod routes;
 mod server;
+mod timing;
 
 pub use api::{Api, ApiBuilder, ConfigView, Readiness};
 pub use config::{overlapping, tls_acceptor, ListenerSection};

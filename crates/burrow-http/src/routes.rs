@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, ConsumerTopics, DeleteGroupEvent, Status};
 
 use crate::router::{self, Miss};
+use crate::timing::{group_timing, partition_timing, BrokerHistories, PartitionWindow, Timing};
 use crate::{Api, LogLevel};
+use burrow_eval::timing::EstimateKind;
 
 /// The response type of every handler.
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -188,15 +190,37 @@ impl Serialize for Seconds {
     }
 }
 
-/// A partition status with its lag in seconds after Burrow's fields.
+/// A partition's lag in time and drain, as the bodies of a `lag-seconds` cluster show them
+/// after Burrow's fields.
+#[derive(Serialize)]
+struct TimingFields {
+    lag_seconds: Option<Seconds>,
+    lag_seconds_estimate: Option<EstimateKind>,
+    drain: &'static str,
+    drain_seconds: Option<Seconds>,
+}
+
+impl From<Timing> for TimingFields {
+    fn from(t: Timing) -> Self {
+        TimingFields {
+            lag_seconds: t.seconds.map(Seconds),
+            lag_seconds_estimate: t.estimate,
+            drain: t.drain.state(),
+            drain_seconds: t.drain.seconds().map(Seconds),
+        }
+    }
+}
+
+/// A partition status with its lag in time after Burrow's fields.
 #[derive(Serialize)]
 struct PartitionWithLag<'a> {
     #[serde(flatten)]
     partition: &'a burrow_core::PartitionStatus,
-    lag_seconds: Option<Seconds>,
+    #[serde(flatten)]
+    timing: TimingFields,
 }
 
-/// A group status with the lag in seconds of each partition and of the group (its largest).
+/// A group status with the lag in time of each partition and of the group (its largest).
 #[derive(Serialize)]
 struct StatusWithLag<'a> {
     cluster: &'a str,
@@ -208,7 +232,8 @@ struct StatusWithLag<'a> {
     partition_count: usize,
     maxlag: Option<PartitionWithLag<'a>>,
     totallag: u64,
-    lag_seconds: Option<Seconds>,
+    #[serde(flatten)]
+    timing: TimingFields,
 }
 
 impl<'a> StatusWithLag<'a> {
@@ -217,22 +242,23 @@ impl<'a> StatusWithLag<'a> {
     fn new(
         s: &'a ConsumerGroupStatus,
         all: &[burrow_core::PartitionStatus],
-        seconds: impl Fn(&burrow_core::PartitionStatus) -> Option<f64>,
+        timing: impl Fn(&burrow_core::PartitionStatus) -> Timing,
     ) -> Self {
-        // Each partition's seconds once (a lookup in the timestamps table), shown or not.
-        let known: std::collections::HashMap<(&str, i32), f64> = all
+        // Each partition's timing once, shown or not.
+        let known: std::collections::HashMap<(&str, i32), Timing> = all
             .iter()
-            .filter_map(|p| Some(((p.topic.as_str(), p.partition), seconds(p)?)))
+            .map(|p| ((p.topic.as_str(), p.partition), timing(p)))
             .collect();
         let with = |p: &'a burrow_core::PartitionStatus| PartitionWithLag {
             partition: p,
-            lag_seconds: known
+            timing: known
                 .get(&(p.topic.as_str(), p.partition))
                 .copied()
-                .map(Seconds),
+                .unwrap_or_else(|| timing(p))
+                .into(),
         };
         let partitions: Vec<PartitionWithLag<'a>> = s.partitions.iter().map(with).collect();
-        let group = known.values().copied().reduce(f64::max);
+        let group = group_timing(known.values().copied());
         StatusWithLag {
             cluster: &s.cluster,
             group: &s.group,
@@ -242,7 +268,7 @@ impl<'a> StatusWithLag<'a> {
             partition_count: s.partition_count,
             maxlag: s.maxlag.as_ref().map(with),
             totallag: s.totallag,
-            lag_seconds: group.map(Seconds),
+            timing: group.into(),
         }
     }
 }
@@ -256,12 +282,13 @@ struct DetailBodyWithLag<'a> {
     request: RequestInfo<'a>,
 }
 
-/// A partition of the detail body with its lag in seconds after Burrow's fields.
+/// A partition of the detail body with its lag in time after Burrow's fields.
 #[derive(Serialize)]
 struct DetailPartitionWithLag<'a> {
     #[serde(flatten)]
     partition: &'a burrow_core::ConsumerPartition,
-    lag_seconds: Option<Seconds>,
+    #[serde(flatten)]
+    timing: TimingFields,
 }
 
 /// The detail body's topics with the lag in seconds of each partition.
@@ -272,7 +299,7 @@ struct TopicsWithLag<'a>(std::collections::BTreeMap<&'a str, Vec<DetailPartition
 impl<'a> TopicsWithLag<'a> {
     fn new(
         topics: &'a ConsumerTopics,
-        seconds: impl Fn(&str, i32, &burrow_core::ConsumerPartition) -> Option<f64>,
+        timing: impl Fn(&str, i32, &burrow_core::ConsumerPartition) -> Timing,
     ) -> Self {
         TopicsWithLag(
             topics
@@ -283,7 +310,7 @@ impl<'a> TopicsWithLag<'a> {
                         .enumerate()
                         .map(|(i, part)| DetailPartitionWithLag {
                             partition: part,
-                            lag_seconds: seconds(topic, i as i32, part).map(Seconds),
+                            timing: timing(topic, i as i32, part).into(),
                         })
                         .collect();
                     (topic.as_str(), parts)
@@ -407,18 +434,27 @@ impl Api {
                     return self.error(StatusCode::NOT_FOUND, "cluster or consumer not found", &req);
                 };
                 match inner.lag_seconds.as_ref().filter(|(_, c)| c.contains(cluster)) {
-                    Some((seconds, _)) => self.serialize(
+                    Some((seconds, _)) => {
+                        let histories = BrokerHistories::fetch(&inner.storage, cluster, topics.keys().map(String::as_str));
+                        self.serialize(
                         StatusCode::OK,
                         &DetailBodyWithLag {
                             error: false,
                             message: "consumer detail returned",
                             topics: TopicsWithLag::new(&topics, |topic, partition, part| {
-                                let newest = part.offsets.iter().flatten().last()?;
-                                seconds(now, cluster, topic, partition, newest.offset, part.current_lag)
+                                let window = PartitionWindow {
+                                    topic,
+                                    partition,
+                                    first: part.offsets.iter().flatten().next(),
+                                    last: part.offsets.iter().flatten().last(),
+                                    lag: part.current_lag,
+                                };
+                                partition_timing(now, cluster, &window, Some(seconds), &histories)
                             }),
                             request: req,
                         },
-                    ),
+                    )
+                    }
                     None => self.serialize(
                         StatusCode::OK,
                         &DetailBody {
@@ -456,22 +492,32 @@ impl Api {
                     StatusCode::OK
                 };
                 match inner.lag_seconds.as_ref().filter(|(_, c)| c.contains(cluster)) {
-                    Some((seconds, _)) => self.serialize(
+                    Some((seconds, _)) => {
+                        let all = evaluation.as_ref().map_or(&[][..], |e| &e.partitions);
+                        let histories = BrokerHistories::fetch(&inner.storage, cluster, all.iter().map(|p| p.topic.as_str()));
+                        self.serialize(
                         code,
                         &StatusBodyWithLag {
                             error: false,
                             message: "consumer status returned",
                             status: StatusWithLag::new(
                                 status,
-                                evaluation.as_ref().map_or(&[][..], |e| &e.partitions),
+                                all,
                                 |p| {
-                                    let end = p.end.as_ref()?;
-                                    seconds(now, cluster, &p.topic, p.partition, end.offset, p.current_lag)
+                                    let window = PartitionWindow {
+                                        topic: &p.topic,
+                                        partition: p.partition,
+                                        first: p.start.as_ref(),
+                                        last: p.end.as_ref(),
+                                        lag: p.current_lag,
+                                    };
+                                    partition_timing(now, cluster, &window, Some(seconds), &histories)
                                 },
                             ),
                             request: req,
                         },
-                    ),
+                    )
+                    }
                     None => self.serialize(
                         code,
                         &StatusBody {

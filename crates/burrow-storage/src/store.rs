@@ -278,6 +278,19 @@ pub struct StorageStats {
     pub commits: usize,
 }
 
+/// When a cluster's data last moved ([`Storage::freshness`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Freshness {
+    /// Newest broker end-offset fetch (ms).
+    pub broker_offsets_at: Option<i64>,
+    /// Newest commit timestamp of any group (ms).
+    pub last_commit_at: Option<i64>,
+    /// Topics with broker offsets.
+    pub topics: usize,
+    /// Groups.
+    pub groups: usize,
+}
+
 /// Burrow's `inmemory` storage: broker offset windows per topic partition and commit windows per
 /// group partition, for a fixed set of clusters.
 ///
@@ -707,6 +720,49 @@ impl Storage {
                 .map(|r| r.newest().map(|b| b.offset))
                 .collect(),
         )
+    }
+
+    /// The stored broker end offsets of each partition of a topic with the times they were
+    /// fetched, oldest first (at most `intervals` each); the index is the partition id. `None` for
+    /// an unknown cluster or topic.
+    pub fn fetch_broker_history(
+        &self,
+        cluster: &str,
+        topic: &str,
+    ) -> Option<Vec<Vec<BrokerOffset>>> {
+        let cluster = self.clusters.get(cluster)?;
+        let partitions = cluster.brokers.get(topic)?;
+        Some(
+            partitions
+                .iter()
+                .map(|r| r.iter().copied().collect())
+                .collect(),
+        )
+    }
+
+    /// When a cluster's data last moved: the newest broker end-offset fetch and the newest
+    /// commit (ms, `None` when there is none), with its topic and group counts. `None` for an
+    /// unknown cluster.
+    pub fn freshness(&self, cluster: &str) -> Option<Freshness> {
+        let cluster = self.clusters.get(cluster)?;
+        let mut f = Freshness::default();
+        for topic in cluster.brokers.iter() {
+            f.topics += 1;
+            let newest = topic
+                .value()
+                .iter()
+                .filter_map(|r| r.newest())
+                .map(|b| b.timestamp)
+                .max();
+            f.broker_offsets_at = f.broker_offsets_at.max(newest);
+        }
+        for group in cluster.groups.iter() {
+            f.groups += 1;
+            if group.last_commit > 0 {
+                f.last_commit_at = f.last_commit_at.max(Some(group.last_commit));
+            }
+        }
+        Some(f)
     }
 
     /// Groups that store the topic (owner-only groups included), sorted. `None` for an unknown

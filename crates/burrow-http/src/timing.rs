@@ -1,0 +1,203 @@
+//! Lag in time for the API bodies and the dashboard: from the records' timestamps when they are
+//! known (the server's [`LagSeconds`]), else estimated from the stored broker end offsets
+//! ([`burrow_eval::timing`]), and the drain estimate beside it.
+
+use std::collections::HashMap;
+
+use burrow_core::{BrokerOffset, ConsumerOffset};
+use burrow_eval::timing::{self, Drain, EstimateKind};
+use burrow_storage::Storage;
+
+use crate::LagSeconds;
+
+/// A partition's lag in time and drain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Timing {
+    /// Seconds behind, when known or estimated.
+    pub(crate) seconds: Option<f64>,
+    /// How the seconds were estimated; `None` when they come from the record (or there is no
+    /// lag).
+    pub(crate) estimate: Option<EstimateKind>,
+    /// When the partition reaches lag 0.
+    pub(crate) drain: Drain,
+}
+
+/// The broker end-offset histories of one cluster's topics, fetched once per body.
+pub(crate) struct BrokerHistories(HashMap<String, Vec<Vec<BrokerOffset>>>);
+
+impl BrokerHistories {
+    /// The histories of `topics` in `cluster`.
+    pub(crate) fn fetch<'a>(
+        storage: &Storage,
+        cluster: &str,
+        topics: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut map = HashMap::new();
+        for topic in topics {
+            if map.contains_key(topic) {
+                continue;
+            }
+            if let Some(h) = storage.fetch_broker_history(cluster, topic) {
+                map.insert(topic.to_string(), h);
+            }
+        }
+        BrokerHistories(map)
+    }
+
+    /// One partition's samples, oldest first (empty when unknown).
+    pub(crate) fn partition(&self, topic: &str, partition: i32) -> &[BrokerOffset] {
+        usize::try_from(partition)
+            .ok()
+            .and_then(|i| self.0.get(topic)?.get(i))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// What the timing of a partition is computed from.
+pub(crate) struct PartitionWindow<'a> {
+    pub(crate) topic: &'a str,
+    pub(crate) partition: i32,
+    /// Oldest commit of the window.
+    pub(crate) first: Option<&'a ConsumerOffset>,
+    /// Newest commit of the window.
+    pub(crate) last: Option<&'a ConsumerOffset>,
+    /// Messages behind now.
+    pub(crate) lag: u64,
+}
+
+/// The timing of one partition at `now_ms`: the record's timestamp through `records` when it is
+/// known, else the estimate from `histories`.
+pub(crate) fn partition_timing(
+    now_ms: i64,
+    cluster: &str,
+    p: &PartitionWindow<'_>,
+    records: Option<&LagSeconds>,
+    histories: &BrokerHistories,
+) -> Timing {
+    let broker = histories.partition(p.topic, p.partition);
+    let window = [p.first.copied(), p.last.copied()];
+    let drain = timing::drain(&window, broker, p.lag);
+    let Some(last) = p.last else {
+        return Timing {
+            seconds: None,
+            estimate: None,
+            drain,
+        };
+    };
+    if p.lag == 0 {
+        return Timing {
+            seconds: Some(0.0),
+            estimate: None,
+            drain,
+        };
+    }
+    if let Some(s) =
+        records.and_then(|r| r(now_ms, cluster, p.topic, p.partition, last.offset, p.lag))
+    {
+        return Timing {
+            seconds: Some(s),
+            estimate: None,
+            drain,
+        };
+    }
+    match timing::estimate_lag_seconds(last.offset, broker, now_ms) {
+        Some(e) => Timing {
+            seconds: Some(e.seconds),
+            estimate: Some(e.kind),
+            drain,
+        },
+        None => Timing {
+            seconds: None,
+            estimate: None,
+            drain,
+        },
+    }
+}
+
+/// The group's timing from its partitions': the largest lag in time (with how it was made) and
+/// the worst drain.
+pub(crate) fn group_timing(partitions: impl IntoIterator<Item = Timing>) -> Timing {
+    let mut group = Timing {
+        seconds: None,
+        estimate: None,
+        drain: Drain::CaughtUp,
+    };
+    let mut drains = Vec::new();
+    for t in partitions {
+        drains.push(t.drain);
+        if let Some(s) = t.seconds {
+            if group.seconds.is_none_or(|g| s > g) {
+                group.seconds = Some(s);
+                group.estimate = t.estimate;
+            }
+        }
+    }
+    group.drain = Drain::worst(drains);
+    group
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(seconds: Option<f64>, estimate: Option<EstimateKind>, drain: Drain) -> Timing {
+        Timing {
+            seconds,
+            estimate,
+            drain,
+        }
+    }
+
+    #[test]
+    fn the_group_takes_the_largest_lag_and_the_worst_drain() {
+        let g = group_timing([
+            t(Some(3.0), None, Drain::Draining { seconds: 4.0 }),
+            t(
+                Some(9.0),
+                Some(EstimateKind::Interpolated),
+                Drain::NotDraining,
+            ),
+            t(None, None, Drain::CaughtUp),
+        ]);
+        assert_eq!(g.seconds, Some(9.0));
+        assert_eq!(g.estimate, Some(EstimateKind::Interpolated));
+        assert_eq!(g.drain, Drain::NotDraining);
+    }
+
+    #[test]
+    fn without_the_record_the_broker_history_estimates() {
+        let storage = Storage::new(burrow_storage::StorageConfig::default(), ["c"]).unwrap();
+        for (ts, off) in [(10_000, 100), (20_000, 200)] {
+            storage.set_broker_offset(&burrow_core::BrokerOffsetEvent {
+                cluster: "c".into(),
+                topic: "t".into(),
+                partition: 0,
+                offset: off,
+                timestamp: ts,
+                partition_count: 1,
+            });
+        }
+        let h = BrokerHistories::fetch(&storage, "c", ["t", "t", "missing"]);
+        let last = ConsumerOffset {
+            offset: 149,
+            order: 1,
+            timestamp: 20_000,
+            observed_at: 20_000,
+            lag: Some(51),
+        };
+        let p = PartitionWindow {
+            topic: "t",
+            partition: 0,
+            first: Some(&last),
+            last: Some(&last),
+            lag: 51,
+        };
+        let est = partition_timing(30_000, "c", &p, None, &h);
+        assert_eq!(est.estimate, Some(EstimateKind::Interpolated));
+        assert!((est.seconds.unwrap() - 15.0).abs() < 1e-9);
+        let from_record: LagSeconds = std::sync::Arc::new(|_, _, _, _, _, _| Some(42.0));
+        let rec = partition_timing(30_000, "c", &p, Some(&from_record), &h);
+        assert_eq!((rec.seconds, rec.estimate), (Some(42.0), None));
+        assert!(h.partition("t", 7).is_empty() && h.partition("t", -1).is_empty());
+    }
+}
