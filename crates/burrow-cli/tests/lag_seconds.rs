@@ -129,18 +129,37 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
             Some(p),
             "{name}: {lag}"
         );
-        // Burrow's fields first, in their order; lag_seconds after them.
+        // Burrow's fields first, in their order; the lag in time and the drain after them.
         let keys: Vec<&String> = lag["status"]["partitions"][0]
             .as_object()
             .unwrap()
             .keys()
             .collect();
         assert_eq!(
-            keys.last().map(|k| k.as_str()),
-            Some("lag_seconds"),
+            keys[keys.len() - 4..],
+            [
+                "lag_seconds",
+                "lag_seconds_estimate",
+                "drain",
+                "drain_seconds"
+            ],
             "{keys:?}"
         );
         assert_eq!(keys[0], "topic");
+        // From the record itself, not estimated.
+        assert_eq!(
+            lag["status"]["partitions"][0]["lag_seconds_estimate"],
+            serde_json::Value::Null
+        );
+        // The window consumed 2 offsets in 20 s and nothing is produced any more: 15 to go at
+        // 0.1 per second is 150 s (once two end-offset samples are stored).
+        let lag = server.wait_for(
+            &format!("{name}: drain"),
+            &format!("/v3/kafka/local/consumer/{behind}/lag"),
+            |s, v| s == 200 && v["status"]["drain"] == "draining",
+        );
+        let drain = lag["status"]["drain_seconds"].as_f64().unwrap();
+        assert!((149.0..151.0).contains(&drain), "{name}: {lag}");
         // The group detail too, per partition after Burrow's fields.
         let detail = server.wait_for(
             &format!("{name}: lag_seconds in the detail"),
@@ -161,7 +180,10 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
                 "owner",
                 "client_id",
                 "current-lag",
-                "lag_seconds"
+                "lag_seconds",
+                "lag_seconds_estimate",
+                "drain",
+                "drain_seconds"
             ]
         );
         let caught = server.wait_for(

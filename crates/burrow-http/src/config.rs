@@ -27,6 +27,8 @@ pub struct ListenerSection {
     /// burrow-rs: open connections served at once; more are answered 503 and closed, not
     /// queued (default 1024).
     pub max_connections: Bounded<1, 1_000_000>,
+    /// burrow-rs: serve the web dashboard under `/ui/` (default on).
+    pub dashboard: bool,
 }
 
 impl Default for ListenerSection {
@@ -36,6 +38,7 @@ impl Default for ListenerSection {
             timeout: Seconds::new(300),
             tls: String::new(),
             max_connections: Bounded::new(DEFAULT_MAX_CONNECTIONS as i64),
+            dashboard: true,
         }
     }
 }
@@ -88,6 +91,7 @@ impl ListenerSection {
             tls,
             timeout: self.timeout.get(),
             max_connections: self.max_connections.get() as usize,
+            dashboard: self.dashboard,
         }
     }
 }

@@ -26,6 +26,7 @@ use burrow_storage::Storage;
 
 mod api;
 mod config;
+mod dashboard;
 mod error;
 mod go_json;
 mod log_level;
@@ -37,6 +38,7 @@ mod timing;
 
 pub use api::{Api, ApiBuilder, ConfigView, Readiness};
 pub use config::{overlapping, tls_acceptor, ListenerSection};
+pub use dashboard::DASHBOARD_PATH;
 pub use error::HttpError;
 pub use log_level::{FixedLogLevel, LogLevel, LogLevelControl};
 pub use metrics::{render_consumer_metrics, LagSeconds, MetricsExporter};

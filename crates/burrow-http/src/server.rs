@@ -29,6 +29,8 @@ pub struct ServeOptions {
     /// Connections served at once; more are answered 503 and closed at once, never queued.
     /// Zero means [`DEFAULT_MAX_CONNECTIONS`].
     pub max_connections: usize,
+    /// Serve the web dashboard under `/ui/` (`[httpserver.X] dashboard`).
+    pub dashboard: bool,
 }
 
 /// Connections a listener serves at once unless told otherwise.
@@ -51,9 +53,17 @@ async fn handle(
     api: Api,
     req: Request<Incoming>,
     timeout: Duration,
+    dashboard: bool,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
+    if dashboard {
+        if let Some(resp) =
+            api.respond_dashboard(&parts.method, path, parts.uri.query(), &parts.headers)
+        {
+            return Ok(resp);
+        }
+    }
     // The whole body within the listener's timeout, as Go's ReadTimeout bounds it: a body that
     // never arrives must not hold its connection.
     let body = match tokio::time::timeout(timeout, Limited::new(body, MAX_BODY).collect()).await {
@@ -142,7 +152,8 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let api = api.clone();
-        let service = service_fn(move |req| handle(api.clone(), req, timeout));
+        let dashboard = options.dashboard;
+        let service = service_fn(move |req| handle(api.clone(), req, timeout, dashboard));
         match &options.tls {
             None => {
                 let conn = http.serve_connection(TokioIo::new(stream), service);

@@ -168,7 +168,7 @@ mod tests {
     fn without_the_record_the_broker_history_estimates() {
         let storage = Storage::new(burrow_storage::StorageConfig::default(), ["c"]).unwrap();
         for (ts, off) in [(10_000, 100), (20_000, 200)] {
-            storage.set_broker_offset(&burrow_core::BrokerOffsetEvent {
+            let _ = storage.set_broker_offset(&burrow_core::BrokerOffsetEvent {
                 cluster: "c".into(),
                 topic: "t".into(),
                 partition: 0,

@@ -123,6 +123,14 @@ pub(crate) fn spawn_listeners(
             .map(|a| a.to_string())
             .unwrap_or_default();
         info!(listener = %plan.name, %addr, tls = plan.options.tls.is_some(), "HTTP server listening");
+        if plan.options.dashboard {
+            let scheme = if plan.options.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            info!(listener = %plan.name, url = %format!("{scheme}://{addr}{}", burrow_http::DASHBOARD_PATH), "dashboard");
+        }
         let shutdown = token.clone().cancelled_owned();
         let api = api.clone();
         let work = async move {
