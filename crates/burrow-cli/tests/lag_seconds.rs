@@ -72,9 +72,10 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
         kafka.produce(&topic, 10).await;
         let (behind, caught_up) = (format!("behind-{id}"), format!("caught-up-{id}"));
         // Next record for `behind`: offset 5, written 550 s ago.
+        // Committed every 100 s, the last 100 s ago.
         for (i, o) in [3, 4, 5].iter().enumerate() {
             kafka
-                .commit(&behind, &topic, *o, now - 30_000 + i as i64 * 10_000)
+                .commit(&behind, &topic, *o, now - 300_000 + i as i64 * 100_000)
                 .await;
         }
         // A second group on the same partition, further behind (offset 2, 580 s ago): one Fetch
@@ -151,15 +152,16 @@ async fn lagging_groups_are_as_far_behind_as_their_next_record_is_old() {
             lag["status"]["partitions"][0]["lag_seconds_estimate"],
             serde_json::Value::Null
         );
-        // The window consumed 2 offsets in 20 s and nothing is produced any more: 15 to go at
-        // 0.1 per second is 150 s (once two end-offset samples are stored).
+        // The window consumed 2 offsets in 200 s and nothing is produced any more: 15 to go at
+        // 0.01 per second is 1500 s (once two end-offset samples are stored, and until the
+        // consumer has been silent for longer than its window spans).
         let lag = server.wait_for(
             &format!("{name}: drain"),
             &format!("/v3/kafka/local/consumer/{behind}/lag"),
             |s, v| s == 200 && v["status"]["drain"] == "draining",
         );
         let drain = lag["status"]["drain_seconds"].as_f64().unwrap();
-        assert!((149.0..151.0).contains(&drain), "{name}: {lag}");
+        assert!((1499.0..1501.0).contains(&drain), "{name}: {lag}");
         // The group detail too, per partition after Burrow's fields.
         let detail = server.wait_for(
             &format!("{name}: lag_seconds in the detail"),

@@ -282,6 +282,90 @@ template-close = "{email_close}"
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Templates get the lag in time: from the record on a `lag-seconds` cluster, estimated from
+/// the end offsets elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_carry_the_lag_in_time() {
+    let Some((name, addr)) = brokers().into_iter().next() else {
+        return;
+    };
+    let kafka = Kafka::connect(&addr).await;
+    let id = format!("{name}-{}-{}", std::process::id(), now_ms() % 100_000);
+    let topic = format!("behind-{id}");
+    let group = format!("g-behind-{id}");
+    kafka.topic(&topic, 0).await;
+    // Offsets 0..9 written 600..510 s ago.
+    let now = now_ms();
+    for i in 0..10 {
+        kafka.produce_at(&topic, now - 600_000 + i * 10_000).await;
+    }
+    let (port, seen) = receiver(0);
+    let dir = std::env::temp_dir().join(format!("burrow-notify-seconds-{id}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tmpl = dir.join("open.tmpl");
+    std::fs::write(
+        &tmpl,
+        r#"{"behind": {{.LagSeconds}}, "estimated": {{.LagSecondsEstimated}}, "drain": "{{.Drain}}", "partitions": [{{range $i, $p := .Result.Partitions}}{{if $i}},{{end}}{"topic": "{{$p.Topic}}", "behind": {{$p.LagSeconds}}}{{end}}]}"#,
+    )
+    .unwrap();
+    let config = format!(
+        r#"
+[general]
+pidfile = "@DIR@/burrow.pid"
+[cluster.local]
+class-name = "kafka"
+servers = ["{addr}"]
+offset-refresh = 1
+lag-seconds = true
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["{addr}"]
+[storage.default]
+intervals = 3
+[evaluator.default]
+expire-cache = 1
+[httpserver.default]
+address = "127.0.0.1:@PORT@"
+[notifier.web]
+class-name = "http"
+interval = 1
+threshold = 2
+group-allowlist = "^{group}$"
+url-open = "http://127.0.0.1:{port}/alerts"
+template-open = "{tmpl}"
+"#,
+        tmpl = tmpl.display()
+    );
+    let server = Server::start(&dir, &config);
+    server.wait_for(
+        "the topic",
+        &format!("/v3/kafka/local/topic/{topic}"),
+        |c, _| c == 200,
+    );
+    // Stopped at offset 5 (written 550 s ago) ten minutes ago: STOP, so ERR.
+    for (i, o) in [3, 4, 5].iter().enumerate() {
+        kafka
+            .commit(&group, &topic, *o, now - 620_000 + i as i64 * 10_000)
+            .await;
+    }
+    let body = wait("a POST with the lag in time", &server, || {
+        let s = seen.lock().unwrap();
+        s.iter()
+            .filter(|r| r.method == "POST")
+            .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .find(|b| b["behind"].is_number())
+    });
+    let behind = body["behind"].as_f64().unwrap();
+    assert!((550.0..620.0).contains(&behind), "{name}: {body}");
+    assert_eq!(body["estimated"], false, "{body}");
+    assert_eq!(body["drain"], "not_draining", "{body}");
+    assert_eq!(body["partitions"][0]["topic"], topic.as_str());
+    assert_eq!(body["partitions"][0]["behind"], body["behind"]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_templates_are_config_errors_naming_file_and_line() {
     let dir = std::env::temp_dir().join(format!("burrow-badtmpl-{}", std::process::id()));

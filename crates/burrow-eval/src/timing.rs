@@ -4,7 +4,9 @@
 //! Both answers are estimates from at most `intervals` samples, so both say how they were made.
 //! Nothing here reads a clock: `now_ms` is an argument.
 
-use burrow_core::{BrokerOffset, ConsumerOffset};
+use std::collections::BTreeMap;
+
+use burrow_core::{BrokerOffset, ConsumerGroupStatus, ConsumerOffset, PartitionStatus};
 use serde::Serialize;
 
 /// How a lag-in-seconds estimate was made.
@@ -139,10 +141,16 @@ impl Drain {
     }
 }
 
-/// The drain estimate of a partition with `lag` messages to go: consumption is the committed
-/// offsets' rate over the commit window, production the end offsets' rate over the broker
-/// samples (both oldest first).
-pub fn drain(window: &[Option<ConsumerOffset>], broker: &[BrokerOffset], lag: u64) -> Drain {
+/// The drain estimate of a partition with `lag` messages to go at `now_ms`: consumption is the
+/// committed offsets' rate over the commit window, production the end offsets' rate over the
+/// broker samples (both oldest first). A consumer that has not committed for longer than its
+/// window spans (the STOP rule's test) consumes nothing.
+pub fn drain(
+    window: &[Option<ConsumerOffset>],
+    broker: &[BrokerOffset],
+    lag: u64,
+    now_ms: i64,
+) -> Drain {
     if lag == 0 {
         return Drain::CaughtUp;
     }
@@ -158,6 +166,9 @@ pub fn drain(window: &[Option<ConsumerOffset>], broker: &[BrokerOffset], lag: u6
     if commit_ms <= 0 || broker_ms <= 0 {
         return Drain::Unknown;
     }
+    if now_ms - last.timestamp > commit_ms {
+        return Drain::NotDraining;
+    }
     let consumed = (last.offset - first.offset).max(0) as f64 / commit_ms as f64;
     let produced = (newest.offset - oldest.offset).max(0) as f64 / broker_ms as f64;
     let gain = consumed - produced;
@@ -166,6 +177,124 @@ pub fn drain(window: &[Option<ConsumerOffset>], broker: &[BrokerOffset], lag: u6
     }
     Drain::Draining {
         seconds: lag as f64 / gain / 1000.0,
+    }
+}
+
+/// A partition's (or a group's) lag in time and drain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// Seconds behind, when known or estimated.
+    pub seconds: Option<f64>,
+    /// How the seconds were estimated; `None` when they come from the record (or there is no
+    /// lag).
+    pub estimate: Option<EstimateKind>,
+    /// When lag 0 is reached.
+    pub drain: Drain,
+}
+
+impl Timing {
+    /// A partition whose window runs from `first` to `last` (oldest and newest commit) with
+    /// `lag` messages to go: `record_seconds(offset)` is the record's own age when it is known
+    /// (the next record the group reads is at `offset`); otherwise the age is estimated from
+    /// `broker`, the partition's end-offset samples (oldest first).
+    pub fn of_partition(
+        now_ms: i64,
+        first: Option<&ConsumerOffset>,
+        last: Option<&ConsumerOffset>,
+        lag: u64,
+        broker: &[BrokerOffset],
+        record_seconds: impl FnOnce(i64) -> Option<f64>,
+    ) -> Timing {
+        let window = [first.copied(), last.copied()];
+        let drain = drain(&window, broker, lag, now_ms);
+        let timing = |seconds, estimate| Timing {
+            seconds,
+            estimate,
+            drain,
+        };
+        let Some(last) = last else {
+            return timing(None, None);
+        };
+        if lag == 0 {
+            return timing(Some(0.0), None);
+        }
+        if let Some(s) = record_seconds(last.offset) {
+            return timing(Some(s), None);
+        }
+        match estimate_lag_seconds(last.offset, broker, now_ms) {
+            Some(e) => timing(Some(e.seconds), Some(e.kind)),
+            None => timing(None, None),
+        }
+    }
+
+    /// A group's from its partitions': the largest lag in time (with how it was made) and the
+    /// worst drain.
+    pub fn of_group(partitions: impl IntoIterator<Item = Timing>) -> Timing {
+        let mut group = Timing {
+            seconds: None,
+            estimate: None,
+            drain: Drain::CaughtUp,
+        };
+        let mut drains = Vec::new();
+        for t in partitions {
+            drains.push(t.drain);
+            if let Some(s) = t.seconds {
+                if group.seconds.is_none_or(|g| s > g) {
+                    group.seconds = Some(s);
+                    group.estimate = t.estimate;
+                }
+            }
+        }
+        group.drain = Drain::worst(drains);
+        group
+    }
+}
+
+/// The timing of a group's evaluation: the group's and each partition's.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupTiming {
+    /// The group's (over the partitions of the evaluation it was made from).
+    pub group: Option<Timing>,
+    /// Each partition's, by topic and partition.
+    pub partitions: BTreeMap<(String, i32), Timing>,
+}
+
+impl GroupTiming {
+    /// The timing of every partition of `status` at `now_ms`: `broker(topic, partition)` gives
+    /// a partition's end-offset samples, `record_seconds(partition, offset)` the age of the
+    /// record at `offset` when it is known.
+    pub fn of_status<'a>(
+        now_ms: i64,
+        status: &ConsumerGroupStatus,
+        broker: impl Fn(&str, i32) -> &'a [BrokerOffset],
+        record_seconds: impl Fn(&PartitionStatus, i64) -> Option<f64>,
+    ) -> GroupTiming {
+        let partitions: BTreeMap<(String, i32), Timing> = status
+            .partitions
+            .iter()
+            .map(|p| {
+                let t = Timing::of_partition(
+                    now_ms,
+                    p.start.as_ref(),
+                    p.end.as_ref(),
+                    p.current_lag,
+                    broker(&p.topic, p.partition),
+                    |offset| record_seconds(p, offset),
+                );
+                ((p.topic.clone(), p.partition), t)
+            })
+            .collect();
+        GroupTiming {
+            group: Some(Timing::of_group(partitions.values().copied())),
+            partitions,
+        }
+    }
+
+    /// One partition's.
+    pub fn partition(&self, topic: &str, partition: i32) -> Option<Timing> {
+        self.partitions
+            .get(&(topic.to_string(), partition))
+            .copied()
     }
 }
 
@@ -225,15 +354,57 @@ mod tests {
         // Consumes 20/s, produces 10/s, 100 behind: 10 s to go.
         let window = [c(0, 0), None, c(10_000, 200)];
         let broker = [b(0, 1000), b(10_000, 1100)];
-        match drain(&window, &broker, 100) {
+        match drain(&window, &broker, 100, 12_000) {
             Drain::Draining { seconds } => assert!((seconds - 10.0).abs() < 1e-9),
             other => panic!("{other:?}"),
         }
-        assert_eq!(drain(&window, &broker, 0), Drain::CaughtUp);
+        assert_eq!(drain(&window, &broker, 0, 12_000), Drain::CaughtUp);
         let slow = [c(0, 0), c(10_000, 50)];
-        assert_eq!(drain(&slow, &broker, 100), Drain::NotDraining);
-        assert_eq!(drain(&[c(0, 0)], &broker, 100), Drain::Unknown);
-        assert_eq!(drain(&window, &[b(0, 1)], 100), Drain::Unknown);
+        assert_eq!(drain(&slow, &broker, 100, 12_000), Drain::NotDraining);
+        assert_eq!(drain(&[c(0, 0)], &broker, 100, 12_000), Drain::Unknown);
+        assert_eq!(drain(&window, &[b(0, 1)], 100, 12_000), Drain::Unknown);
+        // Stopped: no commit for longer than the window spans.
+        assert_eq!(drain(&window, &broker, 100, 20_001), Drain::NotDraining);
+        assert!(matches!(drain(&window, &broker, 100, 20_000), Drain::Draining { .. }));
+    }
+
+    #[test]
+    fn the_group_takes_the_largest_lag_and_the_worst_drain() {
+        let t = |seconds, estimate, drain| Timing {
+            seconds,
+            estimate,
+            drain,
+        };
+        let g = Timing::of_group([
+            t(Some(3.0), None, Drain::Draining { seconds: 4.0 }),
+            t(
+                Some(9.0),
+                Some(EstimateKind::Interpolated),
+                Drain::NotDraining,
+            ),
+            t(None, None, Drain::CaughtUp),
+        ]);
+        assert_eq!(g.seconds, Some(9.0));
+        assert_eq!(g.estimate, Some(EstimateKind::Interpolated));
+        assert_eq!(g.drain, Drain::NotDraining);
+    }
+
+    #[test]
+    fn the_record_wins_over_the_estimate() {
+        let last = c(20_000, 149).unwrap();
+        let broker = [b(10_000, 100), b(20_000, 200)];
+        let est = Timing::of_partition(30_000, Some(&last), Some(&last), 51, &broker, |_| None);
+        assert_eq!(est.estimate, Some(EstimateKind::Interpolated));
+        assert!((est.seconds.unwrap() - 15.0).abs() < 1e-9);
+        let rec = Timing::of_partition(30_000, Some(&last), Some(&last), 51, &broker, |o| {
+            assert_eq!(o, 149);
+            Some(42.0)
+        });
+        assert_eq!((rec.seconds, rec.estimate), (Some(42.0), None));
+        let none = Timing::of_partition(30_000, None, None, 51, &broker, |_| Some(1.0));
+        assert_eq!(none.seconds, None);
+        let caught = Timing::of_partition(30_000, Some(&last), Some(&last), 0, &broker, |_| None);
+        assert_eq!((caught.seconds, caught.drain), (Some(0.0), Drain::CaughtUp));
     }
 
     #[test]

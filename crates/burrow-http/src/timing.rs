@@ -5,22 +5,10 @@
 use std::collections::HashMap;
 
 use burrow_core::{BrokerOffset, ConsumerOffset};
-use burrow_eval::timing::{self, Drain, EstimateKind};
+pub(crate) use burrow_eval::timing::Timing;
 use burrow_storage::Storage;
 
 use crate::LagSeconds;
-
-/// A partition's lag in time and drain.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Timing {
-    /// Seconds behind, when known or estimated.
-    pub(crate) seconds: Option<f64>,
-    /// How the seconds were estimated; `None` when they come from the record (or there is no
-    /// lag).
-    pub(crate) estimate: Option<EstimateKind>,
-    /// When the partition reaches lag 0.
-    pub(crate) drain: Drain,
-}
 
 /// The broker end-offset histories of one cluster's topics, fetched once per body.
 pub(crate) struct BrokerHistories(HashMap<String, Vec<Vec<BrokerOffset>>>);
@@ -74,95 +62,25 @@ pub(crate) fn partition_timing(
     records: Option<&LagSeconds>,
     histories: &BrokerHistories,
 ) -> Timing {
-    let broker = histories.partition(p.topic, p.partition);
-    let window = [p.first.copied(), p.last.copied()];
-    let drain = timing::drain(&window, broker, p.lag);
-    let Some(last) = p.last else {
-        return Timing {
-            seconds: None,
-            estimate: None,
-            drain,
-        };
-    };
-    if p.lag == 0 {
-        return Timing {
-            seconds: Some(0.0),
-            estimate: None,
-            drain,
-        };
-    }
-    if let Some(s) =
-        records.and_then(|r| r(now_ms, cluster, p.topic, p.partition, last.offset, p.lag))
-    {
-        return Timing {
-            seconds: Some(s),
-            estimate: None,
-            drain,
-        };
-    }
-    match timing::estimate_lag_seconds(last.offset, broker, now_ms) {
-        Some(e) => Timing {
-            seconds: Some(e.seconds),
-            estimate: Some(e.kind),
-            drain,
-        },
-        None => Timing {
-            seconds: None,
-            estimate: None,
-            drain,
-        },
-    }
+    Timing::of_partition(
+        now_ms,
+        p.first,
+        p.last,
+        p.lag,
+        histories.partition(p.topic, p.partition),
+        |offset| records.and_then(|r| r(now_ms, cluster, p.topic, p.partition, offset, p.lag)),
+    )
 }
 
-/// The group's timing from its partitions': the largest lag in time (with how it was made) and
-/// the worst drain.
+/// The group's timing from its partitions'.
 pub(crate) fn group_timing(partitions: impl IntoIterator<Item = Timing>) -> Timing {
-    let mut group = Timing {
-        seconds: None,
-        estimate: None,
-        drain: Drain::CaughtUp,
-    };
-    let mut drains = Vec::new();
-    for t in partitions {
-        drains.push(t.drain);
-        if let Some(s) = t.seconds {
-            if group.seconds.is_none_or(|g| s > g) {
-                group.seconds = Some(s);
-                group.estimate = t.estimate;
-            }
-        }
-    }
-    group.drain = Drain::worst(drains);
-    group
+    Timing::of_group(partitions)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn t(seconds: Option<f64>, estimate: Option<EstimateKind>, drain: Drain) -> Timing {
-        Timing {
-            seconds,
-            estimate,
-            drain,
-        }
-    }
-
-    #[test]
-    fn the_group_takes_the_largest_lag_and_the_worst_drain() {
-        let g = group_timing([
-            t(Some(3.0), None, Drain::Draining { seconds: 4.0 }),
-            t(
-                Some(9.0),
-                Some(EstimateKind::Interpolated),
-                Drain::NotDraining,
-            ),
-            t(None, None, Drain::CaughtUp),
-        ]);
-        assert_eq!(g.seconds, Some(9.0));
-        assert_eq!(g.estimate, Some(EstimateKind::Interpolated));
-        assert_eq!(g.drain, Drain::NotDraining);
-    }
+    use burrow_eval::timing::EstimateKind;
 
     #[test]
     fn without_the_record_the_broker_history_estimates() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use burrow_core::{now_ms, ConsumerGroupStatus};
+use burrow_eval::timing::GroupTiming;
 use prometheus::{IntCounter, IntGauge};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,11 @@ pub trait GroupSource: Send + Sync + 'static {
     fn groups(&self, cluster: &str) -> Vec<String>;
     /// The group's evaluation with only the partitions worse than OK (Burrow's notifier view).
     fn evaluate(&self, now_ms: i64, cluster: &str, group: &str) -> ConsumerGroupStatus;
+    /// The lag in time and drain of `status`'s partitions (burrow-rs), or `None` when this
+    /// source does not know them.
+    fn timing(&self, _now_ms: i64, _status: &ConsumerGroupStatus) -> Option<GroupTiming> {
+        None
+    }
 }
 
 impl GroupSource for burrow_eval::CachingEvaluator<Arc<burrow_storage::Storage>> {
@@ -55,6 +61,47 @@ impl GroupSource for burrow_eval::CachingEvaluator<Arc<burrow_storage::Storage>>
     fn evaluate(&self, now_ms: i64, cluster: &str, group: &str) -> ConsumerGroupStatus {
         burrow_eval::CachingEvaluator::evaluate(self, now_ms, cluster, group, false)
     }
+
+    /// Estimated from the stored end offsets (the records' own timestamps are the server's:
+    /// see `burrow-cli`).
+    fn timing(&self, now_ms: i64, status: &ConsumerGroupStatus) -> Option<GroupTiming> {
+        Some(timing_from_storage(
+            self.source(),
+            now_ms,
+            status,
+            |_, _| None,
+        ))
+    }
+}
+
+/// The timing of `status` with end offsets from `storage`, and records' ages from
+/// `record_seconds(partition, offset)` where known.
+pub fn timing_from_storage(
+    storage: &burrow_storage::Storage,
+    now_ms: i64,
+    status: &ConsumerGroupStatus,
+    record_seconds: impl Fn(&burrow_core::PartitionStatus, i64) -> Option<f64>,
+) -> GroupTiming {
+    let mut histories: BTreeMap<&str, Vec<Vec<burrow_core::BrokerOffset>>> = BTreeMap::new();
+    for p in &status.partitions {
+        if !histories.contains_key(p.topic.as_str()) {
+            let h = storage
+                .fetch_broker_history(&status.cluster, &p.topic)
+                .unwrap_or_default();
+            histories.insert(&p.topic, h);
+        }
+    }
+    GroupTiming::of_status(
+        now_ms,
+        status,
+        |topic, partition| {
+            usize::try_from(partition)
+                .ok()
+                .and_then(|i| histories.get(topic)?.get(i))
+                .map_or(&[], Vec::as_slice)
+        },
+        record_seconds,
+    )
 }
 
 /// How a notifier's deliveries are retried and bounded.
@@ -568,6 +615,12 @@ impl Loop {
                 now,
                 || uuid::Uuid::new_v4().to_string(),
             );
+            // Worked out only when something is sent.
+            let timing = if sends.is_empty() {
+                None
+            } else {
+                self.source.timing(now, &result).map(Arc::new)
+            };
             for s in sends {
                 let n = Notification {
                     kind: s.kind,
@@ -577,6 +630,7 @@ impl Loop {
                     start_ms: s.start_ms,
                     extras: self.extras[s.notifier].clone(),
                     result: result.clone(),
+                    timing: timing.clone(),
                 };
                 match role {
                     Role::Leader => self.dispatchers[s.notifier].send(n),

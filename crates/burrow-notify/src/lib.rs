@@ -58,8 +58,8 @@ pub mod defaults {
 
 pub use config::NotifierConfig;
 pub use coordinator::{
-    Coordinator, CoordinatorHandle, GroupSource, IncidentsReader, Module, NullNotifier,
-    RetryPolicy, Role, SavedIncident, SavedIncidents,
+    timing_from_storage, Coordinator, CoordinatorHandle, GroupSource, IncidentsReader, Module,
+    NullNotifier, RetryPolicy, Role, SavedIncident, SavedIncidents,
 };
 pub use email::{EmailNotifier, EmailSettings, SmtpAuth};
 pub use error::NotifyError;

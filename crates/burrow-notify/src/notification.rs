@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use burrow_core::ConsumerGroupStatus;
+use burrow_eval::timing::GroupTiming;
 
 use crate::NotifyError;
 
@@ -44,6 +45,9 @@ pub struct Notification {
     pub extras: Arc<BTreeMap<String, String>>,
     /// The evaluation: only the partitions worse than OK, as Burrow's notifiers get it.
     pub result: Arc<ConsumerGroupStatus>,
+    /// burrow-rs: the lag in time and drain of the group and of each partition of `result`
+    /// (the templates' `LagSeconds`, `Drain`…), when the source gives them.
+    pub timing: Option<Arc<GroupTiming>>,
 }
 
 /// Delivers notifications. Implement it for your own notifier and register it with a

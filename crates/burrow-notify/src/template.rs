@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
+use burrow_eval::timing::{GroupTiming, Timing};
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
@@ -62,7 +63,33 @@ impl Object for OffsetObj {
 }
 
 #[derive(Debug)]
-struct PartitionObj(PartitionStatus);
+struct PartitionObj(PartitionStatus, Option<Timing>);
+
+impl PartitionObj {
+    fn new(p: &PartitionStatus, timing: Option<&GroupTiming>) -> Self {
+        PartitionObj(
+            p.clone(),
+            timing.and_then(|t| t.partition(&p.topic, p.partition)),
+        )
+    }
+}
+
+/// burrow-rs's lag in time and drain (not enumerated: JSON and iteration show Burrow's
+/// fields): `LagSeconds`, `LagSecondsEstimated`, `Drain`, `DrainSeconds`.
+fn timing_value(t: Option<Timing>, name: &str) -> Option<Value> {
+    let seconds = |s: Option<f64>| {
+        s.map_or(Value::from(()), |s| {
+            Value::from((s * 1000.0).round() / 1000.0)
+        })
+    };
+    Some(match name {
+        "LagSeconds" => seconds(t.and_then(|t| t.seconds)),
+        "LagSecondsEstimated" => Value::from(t.is_some_and(|t| t.estimate.is_some())),
+        "Drain" => Value::from(t.map_or("unknown", |t| t.drain.state())),
+        "DrainSeconds" => seconds(t.and_then(|t| t.drain.seconds())),
+        _ => return None,
+    })
+}
 
 fn offset_value(o: &Option<ConsumerOffset>) -> Value {
     o.map_or(Value::from(()), |o| Value::from_object(OffsetObj(o)))
@@ -81,7 +108,7 @@ impl Object for PartitionObj {
             "End" => offset_value(&p.end),
             "CurrentLag" => Value::from(p.current_lag),
             "Complete" => go_f32(p.complete),
-            _ => return None,
+            other => return timing_value(self.1, other),
         })
     }
 
@@ -101,7 +128,7 @@ impl Object for PartitionObj {
 }
 
 #[derive(Debug)]
-struct ResultObj(Arc<ConsumerGroupStatus>);
+struct ResultObj(Arc<ConsumerGroupStatus>, Option<Arc<GroupTiming>>);
 
 impl Object for ResultObj {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
@@ -114,12 +141,12 @@ impl Object for ResultObj {
             "Partitions" => Value::from(
                 r.partitions
                     .iter()
-                    .map(|p| Value::from_object(PartitionObj(p.clone())))
+                    .map(|p| Value::from_object(PartitionObj::new(p, self.1.as_deref())))
                     .collect::<Vec<_>>(),
             ),
             "TotalPartitions" => Value::from(r.partition_count),
             "Maxlag" => r.maxlag.as_ref().map_or(Value::from(()), |p| {
-                Value::from_object(PartitionObj(p.clone()))
+                Value::from_object(PartitionObj::new(p, self.1.as_deref()))
             }),
             "TotalLag" => Value::from(r.totallag),
             _ => return None,
@@ -156,8 +183,8 @@ impl Object for ContextObj {
             "ID" | "Id" => Value::from(n.id.clone()),
             "Start" => Value::from(n.start_ms),
             "Extras" => Value::from_serialize(&*n.extras),
-            "Result" => Value::from_object(ResultObj(n.result.clone())),
-            _ => return None,
+            "Result" => Value::from_object(ResultObj(n.result.clone(), n.timing.clone())),
+            other => return timing_value(n.timing.as_ref().and_then(|t| t.group), other),
         })
     }
 
@@ -352,7 +379,16 @@ fn sample(extras: Arc<BTreeMap<String, String>>) -> Notification {
         current_lag: 20,
         complete: 1.0,
     };
+    let timing = Timing {
+        seconds: Some(125.5),
+        estimate: None,
+        drain: burrow_eval::timing::Drain::Draining { seconds: 60.0 },
+    };
     Notification {
+        timing: Some(Arc::new(GroupTiming {
+            group: Some(timing),
+            partitions: [(("topic".to_string(), 0), timing)].into(),
+        })),
         kind: NotificationKind::Open,
         cluster: "cluster".into(),
         group: "group".into(),
@@ -646,6 +682,35 @@ mod tests {
         let mut extras = BTreeMap::new();
         extras.insert("api_key".to_string(), "KEY".to_string());
         sample(Arc::new(extras))
+    }
+
+    #[test]
+    fn templates_get_the_lag_in_time_of_the_group_and_each_partition() {
+        // Go
+        assert_eq!(
+            render("{{.LagSeconds}} {{.LagSecondsEstimated}} {{.Drain}} {{.DrainSeconds}}|{{range .Result.Partitions}}{{.Topic}}:{{.LagSeconds}}:{{.Drain}}{{end}}|{{.Result.Maxlag.DrainSeconds}}"),
+            "125.5 false draining 60|topic:125.5:draining|60"
+        );
+        // Jinja
+        assert_eq!(
+            render("{{ LagSeconds }} {{ Drain }}|{% for p in Result.Partitions %}{{ p.LagSeconds }}{% endfor %}"),
+            "125.5 draining|125.5"
+        );
+        // Without timing: nothing known.
+        let mut n = notification();
+        n.timing = None;
+        let t = Templates::from_sources(
+            (
+                "t".into(),
+                "{{if .LagSeconds}}x{{else}}none{{end}} {{.Drain}}".into(),
+            ),
+            None,
+            &n.extras,
+        )
+        .unwrap();
+        assert_eq!(t.render(&n).unwrap(), "none unknown");
+        // JSON of a partition stays Burrow's.
+        assert!(!render("{{jsonencoder .Result.Maxlag}}").contains("LagSeconds"));
     }
 
     fn render(src: &str) -> String {

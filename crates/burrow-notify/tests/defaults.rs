@@ -39,6 +39,7 @@ fn notification(kind: NotificationKind) -> Notification {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
     Notification {
+        timing: None,
         kind,
         cluster: "local".into(),
         group: "my-group".into(),

@@ -172,6 +172,7 @@ fn with_settings(settings: EmailSettings) -> EmailNotifier {
 
 fn notification(group: &str) -> Notification {
     Notification {
+        timing: None,
         kind: NotificationKind::Open,
         cluster: "local".into(),
         group: group.into(),

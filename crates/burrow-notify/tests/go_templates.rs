@@ -38,6 +38,7 @@ fn scenarios() -> Vec<(String, Notification)> {
         .into_iter()
         .map(|s| {
             let n = Notification {
+                timing: None,
                 kind: NotificationKind::Open,
                 cluster: s.cluster,
                 group: s.group,

@@ -63,6 +63,7 @@ fn notifier(port: u16, extra_ca: Option<PathBuf>, noverify: bool) -> HttpNotifie
 
 fn notification() -> Notification {
     Notification {
+        timing: None,
         kind: NotificationKind::Open,
         cluster: "c".into(),
         group: "g".into(),

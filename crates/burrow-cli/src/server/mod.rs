@@ -44,6 +44,7 @@ use crate::settings::{ListenerPlan, Settings};
 use crate::state::{Restored, StateFile};
 
 mod modules;
+mod notify_source;
 mod pidfile;
 mod tasks;
 

@@ -223,7 +223,11 @@ pub(crate) fn start_notifiers(
         return None;
     }
     // Incidents open before a restart go on (same id, send-interval counted from before).
-    let mut c = burrow_notify::Coordinator::new(core.evaluator.clone(), metrics.notify.clone())
+    let source = super::notify_source::TimedGroups {
+        evaluator: core.evaluator.clone(),
+        lag_seconds: metrics.lag_seconds.clone(),
+    };
+    let mut c = burrow_notify::Coordinator::new(Arc::new(source), metrics.notify.clone())
         .restore(incidents);
     for m in modules {
         info!(notifier = %m.name, interval = m.policy.interval, threshold = m.policy.threshold, "starting notifier module");

@@ -3,14 +3,17 @@
 //! `*protocol.PartitionStatus`, `*protocol.ConsumerOffset`, `*protocol.Lag` and
 //! `protocol.StatusConstant` of Burrow 1.9.5, with Go's fields, methods and printing.
 //!
-//! One addition: the top level has `Id` beside `ID` (Burrow's own `default-http-delete.tmpl`
-//! says `{{.Id}}`, which Go refuses at every notification).
+//! Additions: the top level has `Id` beside `ID` (Burrow's own `default-http-delete.tmpl`
+//! says `{{.Id}}`, which Go refuses at every notification); the top level and each partition
+//! have the lag in time and drain fields of burrow-rs (`LagSeconds`, `LagSecondsEstimated`,
+//! `Drain`, `DrainSeconds`). Printed whole, the structs show Burrow's fields only.
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
+use burrow_eval::timing::{GroupTiming, Timing};
 use gotmpl::{Object, TemplateError, Value};
 
 use super::time::GoTime;
@@ -29,6 +32,23 @@ pub fn notification_value(n: &Notification) -> Value {
         start,
         extras: n.extras.clone(),
         result: n.result.clone(),
+        timing: n.timing.clone(),
+    })
+}
+
+/// burrow-rs's fields of lag in time, on the top level (the group's) and on each partition:
+/// `LagSeconds` (seconds behind, or nil when not known), `LagSecondsEstimated` (true when
+/// estimated from the end offsets), `Drain` (`caught_up`, `draining`, `not_draining` or
+/// `unknown`) and `DrainSeconds` (seconds to lag 0, or nil).
+fn timing_field(t: Option<Timing>, name: &str) -> Option<Value> {
+    let seconds =
+        |s: Option<f64>| s.map_or(Value::Nil, |s| Value::Float((s * 1000.0).round() / 1000.0));
+    Some(match name {
+        "LagSeconds" => seconds(t.and_then(|t| t.seconds)),
+        "LagSecondsEstimated" => Value::Bool(t.is_some_and(|t| t.estimate.is_some())),
+        "Drain" => string(t.map_or("unknown", |t| t.drain.state())),
+        "DrainSeconds" => seconds(t.and_then(|t| t.drain.seconds())),
+        _ => return None,
     })
 }
 
@@ -54,6 +74,7 @@ pub(crate) struct Root {
     pub(crate) start: GoTime,
     pub(crate) extras: Arc<BTreeMap<String, String>>,
     pub(crate) result: Arc<ConsumerGroupStatus>,
+    pub(crate) timing: Option<Arc<GroupTiming>>,
 }
 
 impl Object for Root {
@@ -70,8 +91,11 @@ impl Object for Root {
             "ID" | "Id" => string(&self.id),
             "Start" => object(self.start.clone()),
             "Extras" => object(StringMap(self.extras.clone())),
-            "Result" => object(GroupStatus(self.result.clone())),
-            _ => return None,
+            "Result" => object(GroupStatus(self.result.clone(), self.timing.clone())),
+            other => {
+                let group = self.timing.as_ref().and_then(|t| t.group);
+                return timing_field(group, other).map(Ok);
+            }
         }))
     }
     fn display(&self) -> String {
@@ -82,7 +106,7 @@ impl Object for Root {
             self.id,
             self.start.go_string(),
             StringMap(self.extras.clone()).display(),
-            GroupStatus(self.result.clone()).display()
+            GroupStatus(self.result.clone(), None).display()
         )
     }
 }
@@ -170,7 +194,10 @@ impl Object for NilPointer {
 
 /// `protocol.ConsumerGroupStatus`.
 #[derive(Debug)]
-pub(crate) struct GroupStatus(pub(crate) Arc<ConsumerGroupStatus>);
+pub(crate) struct GroupStatus(
+    pub(crate) Arc<ConsumerGroupStatus>,
+    pub(crate) Option<Arc<GroupTiming>>,
+);
 
 impl Object for GroupStatus {
     fn type_name(&self) -> &'static str {
@@ -186,11 +213,11 @@ impl Object for GroupStatus {
             "Group" => string(&r.group),
             "Status" => object(StatusValue(r.status)),
             "Complete" => go_f32(r.complete),
-            "Partitions" => partitions(&r.partitions),
+            "Partitions" => partitions(&r.partitions, self.1.as_deref()),
             "TotalPartitions" => Value::Int(r.partition_count as i64),
             "Maxlag" => r.maxlag.as_ref().map_or_else(
                 || object(NilPointer("*protocol.PartitionStatus")),
-                |p| object(Partition(Arc::new(p.clone()))),
+                |p| object(Partition::new(p, self.1.as_deref())),
             ),
             "TotalLag" => Value::Uint(r.totallag),
             _ => return None,
@@ -198,16 +225,17 @@ impl Object for GroupStatus {
     }
     fn display(&self) -> String {
         let r = &self.0;
-        let maxlag = r.maxlag.as_ref().map_or("<nil>".to_string(), |p| {
-            Partition(Arc::new(p.clone())).display()
-        });
+        let maxlag = r
+            .maxlag
+            .as_ref()
+            .map_or("<nil>".to_string(), |p| Partition::new(p, None).display());
         format!(
             "{{{} {} {} {} {} {} {} {}}}",
             r.cluster,
             r.group,
             r.status.as_str(),
             go_f32(r.complete),
-            partitions(&r.partitions),
+            partitions(&r.partitions, None),
             r.partition_count,
             maxlag,
             r.totallag
@@ -219,10 +247,10 @@ impl Object for GroupStatus {
 #[derive(Debug)]
 pub(crate) struct PartitionList(pub(crate) Vec<Value>);
 
-fn partitions(ps: &[PartitionStatus]) -> Value {
+fn partitions(ps: &[PartitionStatus], timing: Option<&GroupTiming>) -> Value {
     object(PartitionList(
         ps.iter()
-            .map(|p| object(Partition(Arc::new(p.clone()))))
+            .map(|p| object(Partition::new(p, timing)))
             .collect(),
     ))
 }
@@ -247,7 +275,16 @@ impl Object for PartitionList {
 
 /// `*protocol.PartitionStatus`.
 #[derive(Debug)]
-pub(crate) struct Partition(pub(crate) Arc<PartitionStatus>);
+pub(crate) struct Partition(pub(crate) Arc<PartitionStatus>, pub(crate) Option<Timing>);
+
+impl Partition {
+    fn new(p: &PartitionStatus, timing: Option<&GroupTiming>) -> Self {
+        Partition(
+            Arc::new(p.clone()),
+            timing.and_then(|t| t.partition(&p.topic, p.partition)),
+        )
+    }
+}
 
 fn offset(o: &Option<ConsumerOffset>) -> Value {
     o.map_or_else(
@@ -275,7 +312,7 @@ impl Object for Partition {
             "End" => offset(&p.end),
             "CurrentLag" => Value::Uint(p.current_lag),
             "Complete" => go_f32(p.complete),
-            _ => return None,
+            other => return timing_field(self.1, other).map(Ok),
         }))
     }
     /// Go prints the struct with its pointer fields as addresses; the offsets are printed
