@@ -365,7 +365,10 @@ mod tests {
         assert_eq!(drain(&window, &[b(0, 1)], 100, 12_000), Drain::Unknown);
         // Stopped: no commit for longer than the window spans.
         assert_eq!(drain(&window, &broker, 100, 20_001), Drain::NotDraining);
-        assert!(matches!(drain(&window, &broker, 100, 20_000), Drain::Draining { .. }));
+        assert!(matches!(
+            drain(&window, &broker, 100, 20_000),
+            Drain::Draining { .. }
+        ));
     }
 
     #[test]

@@ -155,7 +155,7 @@ async function overview() {
   const total = data.groups.length;
   const attention = worst.length
     ? `<div class="scroll"><table id="worst"><thead><tr><th>Status</th><th>Group</th><th class="hide-narrow">Cluster</th><th class="num">Lag</th><th class="num">Behind</th></tr></thead><tbody>${worst
-        .map((r) => `<tr data-group="${esc(r[1])}"><td>${badge(r[2])}</td><td><a href="${groupHref(data.clusters[r[0]].name, r[1])}">${esc(r[1])}</a></td><td class="hide-narrow">${esc(data.clusters[r[0]].name)}</td><td class="num">${num(r[3])}</td><td class="num">${lagTime(r[4], r[5])}</td></tr>`)
+        .map((r) => `<tr data-group="${esc(r[1])}"><td>${badge(r[2])}${r[7] && r[7] !== r[2] && r[7] !== "OK" ? ` <span class="muted">${esc(r[7])}</span>` : ""}</td><td><a href="${groupHref(data.clusters[r[0]].name, r[1])}">${esc(r[1])}</a></td><td class="hide-narrow">${esc(data.clusters[r[0]].name)}</td><td class="num">${num(r[3])}</td><td class="num">${lagTime(r[4], r[5])}</td></tr>`)
         .join("")}</tbody></table></div>`
     : `<p class="explain">${total ? `All ${num(total)} groups are OK.` : "No consumer group seen yet."}</p>`;
   const banner = data.unavailable
@@ -242,7 +242,7 @@ function drawRows() {
   for (let i = first; i < last; i++) {
     const r = state.shown[i];
     const c = names[r[0]];
-    html += `<div class="row" role="row" data-group="${esc(r[1])}" data-status="${r[2]}"><span role="cell">${badge(r[2])}</span><span class="col-cluster" role="cell">${esc(c)}</span><a role="cell" href="${groupHref(c, r[1])}">${esc(r[1])}</a><span class="num" role="cell">${num(r[3])}</span><span class="num" role="cell">${lagTime(r[4], r[5])}</span><span class="num" role="cell">${r[6]}</span></div>`;
+    html += `<div class="row" role="row" data-group="${esc(r[1])}" data-status="${r[2]}"><span role="cell" title="${esc(r[7] || "")}">${badge(r[2])}</span><span class="col-cluster" role="cell">${esc(c)}</span><a role="cell" href="${groupHref(c, r[1])}">${esc(r[1])}</a><span class="num" role="cell">${num(r[3])}</span><span class="num" role="cell">${lagTime(r[4], r[5])}</span><span class="num" role="cell">${r[6]}</span></div>`;
   }
   // Positioned through the CSS object model: the page's policy refuses inline style attributes.
   const rows = document.getElementById("rows");
@@ -271,7 +271,7 @@ async function group(cluster, name) {
   main().dataset.page = "group:" + cluster + "/" + name;
   main().innerHTML = `<p class="muted"><a href="#/groups?cluster=${encodeURIComponent(cluster)}">${esc(cluster)}</a> › group</p>
     <h1 id="group-name">${esc(name)} ${badge(s.status)}</h1>
-    <p class="explain" id="why">${esc(EXPLAIN[s.status] || "")}</p>
+    <div class="explain" id="why">${why(s.status, parts)}</div>
     <div class="summary">
       <div class="stat"><b id="totallag">${num(s.totallag)}</b><span>messages behind</span></div>
       <div class="stat"><b id="behind">${lagTime(s.lag_seconds, s.lag_seconds_estimate)}</b><span>behind in time${s.lag_seconds_estimate ? " (estimated from end offsets)" : ""}</span></div>
@@ -285,6 +285,15 @@ async function group(cluster, name) {
     <h2>Windows</h2>
     <div class="legend"><span><i class="l-commit"></i>committed offset</span><span><i class="l-end"></i>broker end offset</span><span><i class="l-lag"></i>lag</span></div>
     ${charts}`;
+}
+
+// The group's status, then what each kind of troubled partition means.
+function why(status, parts) {
+  const counts = {};
+  for (const p of parts) if (p.status !== "OK") counts[p.status] = (counts[p.status] || 0) + 1;
+  const lines = Object.keys(counts).filter((s) => s !== status).map((s) =>
+    `<p>${badge(s)} ${counts[s]} partition${counts[s] === 1 ? "" : "s"}: ${esc(EXPLAIN[s] || "")}</p>`);
+  return `<p>${esc(EXPLAIN[status] || "")}</p>${lines.join("")}`;
 }
 
 // ---------- charts (SVG written here) ----------

@@ -36,7 +36,8 @@ impl Params {
 }
 
 /// Every cluster with its freshness and counts per status, and every group as a compact row:
-/// `[cluster index, group, status, total lag, lag seconds or null, estimated (0/1), partitions]`.
+/// `[cluster index, group, status, total lag, lag seconds or null, estimated (0/1), partitions,
+/// worst partition status]`.
 pub(crate) fn overview(inner: &Inner, now: i64) -> Value {
     let clusters = inner.storage.fetch_clusters();
     let mut rows = Vec::new();
@@ -62,6 +63,13 @@ pub(crate) fn overview(inner: &Inner, now: i64) -> Value {
                 t.seconds.map(millis),
                 u8::from(t.estimate.is_some()),
                 status.partition_count,
+                status
+                    .partitions
+                    .iter()
+                    .map(|p| p.status)
+                    .max()
+                    .unwrap_or(Status::Ok)
+                    .as_str(),
             ]));
         }
         cards.push(json!({
