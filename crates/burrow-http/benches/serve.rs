@@ -155,7 +155,10 @@ fn main() {
     // gzipped for a browser.
     let gzip = {
         let mut h = hyper::HeaderMap::new();
-        h.insert("accept-encoding", hyper::header::HeaderValue::from_static("gzip"));
+        h.insert(
+            "accept-encoding",
+            hyper::header::HeaderValue::from_static("gzip"),
+        );
         h
     };
     let overview = |headers: &hyper::HeaderMap| {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, ConsumerTopics, DeleteGroupEvent, Status};
 
 use crate::router::{self, Miss};
-use crate::timing::{group_timing, partition_timing, BrokerHistories, PartitionWindow, Timing};
+use crate::timing::{partition_timing, BrokerHistories, PartitionWindow, Timing};
 use crate::{Api, LogLevel};
 use burrow_eval::timing::EstimateKind;
 
@@ -258,7 +258,7 @@ impl<'a> StatusWithLag<'a> {
                 .into(),
         };
         let partitions: Vec<PartitionWithLag<'a>> = s.partitions.iter().map(with).collect();
-        let group = group_timing(known.values().copied());
+        let group = Timing::of_group(known.values().copied());
         StatusWithLag {
             cluster: &s.cluster,
             group: &s.group,

@@ -72,11 +72,6 @@ pub(crate) fn partition_timing(
     )
 }
 
-/// The group's timing from its partitions'.
-pub(crate) fn group_timing(partitions: impl IntoIterator<Item = Timing>) -> Timing {
-    Timing::of_group(partitions)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, PartitionStatus, Status};
 
 use crate::api::Inner;
-use crate::timing::{group_timing, partition_timing, BrokerHistories, PartitionWindow, Timing};
+use crate::timing::{partition_timing, BrokerHistories, PartitionWindow, Timing};
 
 /// A page's data, or the status and message of why not.
 pub(crate) type DataResult = Result<Value, (StatusCode, String)>;
@@ -157,7 +157,7 @@ pub(crate) fn group(inner: &Inner, now: i64, params: &Params) -> DataResult {
         "totallag": status.totallag,
         "partition_count": status.partition_count,
     });
-    add_timing(&mut summary, group_timing(timings));
+    add_timing(&mut summary, Timing::of_group(timings));
     Ok(json!({
         "now": now,
         "cluster": cluster,
@@ -219,7 +219,7 @@ pub(crate) fn topic(inner: &Inner, now: i64, params: &Params) -> DataResult {
             }
         }
         let worst = mine.iter().map(|p| p.status).max().unwrap_or(Status::Ok);
-        let t = group_timing(
+        let t = Timing::of_group(
             mine.iter()
                 .map(|p| timing_of(now, cluster, p, records, &histories)),
         );
@@ -281,7 +281,7 @@ fn status_timing(
     } else {
         None
     };
-    group_timing(
+    Timing::of_group(
         status
             .partitions
             .iter()
