@@ -8,7 +8,8 @@
 #
 # Environment: BURROW_DEMO_PORT (the HTTP port, default 8000, or a free one when taken),
 # BURROW_DEMO_NOIDA (a noida-db executable; default: the test services' venv, installed with
-# pip into .test-services/venv when missing).
+# pip into .test-services/venv when missing), BURROW_DEMO_BIN and BURROW_DEMO_FEED (built
+# burrow-cli and demo-feed executables to use instead of building them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -60,10 +61,19 @@ noida_bin() {
 }
 
 NOIDA="$(noida_bin)"
-say "building burrow-cli and the demo feed"
-cargo build --quiet -p burrow-cli
-cargo build --quiet -p burrow-kafka --example demo-feed
-BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
+TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug"
+SERVE="${BURROW_DEMO_BIN:-}"
+FEED="${BURROW_DEMO_FEED:-}"
+if [ -z "$SERVE" ]; then
+  say "building burrow-cli"
+  cargo build --quiet -p burrow-cli
+  SERVE="$TARGET/burrow-cli"
+fi
+if [ -z "$FEED" ]; then
+  say "building the demo feed"
+  cargo build --quiet -p burrow-kafka --example demo-feed
+  FEED="$TARGET/examples/demo-feed"
+fi
 
 KAFKA_PORT="$(free_port)"
 HTTP_PORT="${BURROW_DEMO_PORT:-8000}"
@@ -78,7 +88,7 @@ PIDS+=("$!")
 wait_port "$KAFKA_PORT" noida-db "$DIR/noida.log"
 say "broker (noida-db) on 127.0.0.1:$KAFKA_PORT"
 
-setsid "$BIN/examples/demo-feed" "127.0.0.1:$KAFKA_PORT" >"$DIR/feed.log" 2>&1 &
+setsid "$FEED" "127.0.0.1:$KAFKA_PORT" >"$DIR/feed.log" 2>&1 &
 PIDS+=("$!")
 
 cat >"$DIR/burrow.toml" <<TOML
@@ -112,7 +122,7 @@ expire-cache = 1
 address = "127.0.0.1:$HTTP_PORT"
 TOML
 
-setsid "$BIN/burrow-cli" serve --config "$DIR/burrow.toml" >"$DIR/serve.log" 2>&1 &
+setsid "$SERVE" serve --config "$DIR/burrow.toml" >"$DIR/serve.log" 2>&1 &
 PIDS+=("$!")
 wait_port "$HTTP_PORT" burrow-cli "$DIR/serve.log"
 

@@ -18,10 +18,19 @@ fn the_demo_shows_every_status_within_a_minute_and_stops_on_ctrl_c() {
     };
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let port = free_port();
-    let mut demo = Command::new("bash")
-        .arg(root.join("scripts/demo.sh"))
+    // The binaries this test run built (`--all-targets` builds the feed example too), so the
+    // script does not build again with other features.
+    let serve = std::path::PathBuf::from(env!("CARGO_BIN_EXE_burrow-cli"));
+    let feed = serve.with_file_name("examples").join("demo-feed");
+    let mut demo = Command::new("bash");
+    demo.arg(root.join("scripts/demo.sh"))
         .env("BURROW_DEMO_PORT", port.to_string())
         .env("BURROW_DEMO_NOIDA", &noida)
+        .env("BURROW_DEMO_BIN", &serve);
+    if feed.exists() {
+        demo.env("BURROW_DEMO_FEED", &feed);
+    }
+    let mut demo = demo
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
