@@ -248,10 +248,12 @@ fn listener_plans(config: &Config) -> Result<Vec<ListenerPlan>> {
     let mut plans = Vec::new();
     for (name, h) in &config.httpservers {
         let tls = config.listener_tls(name, h)?;
+        let mut options = h.options(&format!("httpserver.{name}"), tls)?;
+        options.name = name.clone();
         plans.push(ListenerPlan {
             name: name.clone(),
             address: h.bind_address(),
-            options: h.options(tls),
+            options,
         });
     }
     Ok(plans)

@@ -10,6 +10,9 @@ use tokio_rustls::TlsAcceptor;
 
 use burrow_core::config::{check_host_port, Bounded, ConfigError, Seconds};
 
+use std::collections::BTreeMap;
+
+use crate::auth::{Auth, AuthScope, AuthSettings};
 use crate::server::DEFAULT_MAX_CONNECTIONS;
 use crate::ServeOptions;
 
@@ -29,6 +32,20 @@ pub struct ListenerSection {
     pub max_connections: Bounded<1, 1_000_000>,
     /// burrow-rs: serve the web dashboard under `/ui/` (default on).
     pub dashboard: bool,
+    /// burrow-rs: the routes that need credentials: `none` (default, as Burrow), `mutating`
+    /// (DELETE and POST), `all` (every route but `/burrow/admin` and its `/ready`).
+    pub auth: AuthScope,
+    /// burrow-rs: HTTP Basic users and their password hashes (argon2 or bcrypt).
+    pub basic_auth_users: BTreeMap<String, String>,
+    /// burrow-rs: a file of `user:hash` lines (`#` comments), read at start.
+    pub basic_auth_file: String,
+    /// burrow-rs: a file of bearer tokens, one per line (`#` comments), read at start.
+    pub bearer_tokens_file: String,
+    /// burrow-rs: a PEM CA file: clients may present certificates it issued (needs `tls`).
+    pub client_cafile: String,
+    /// burrow-rs: the client certificate subjects let in (RFC 4514, `CN=ops,O=Example`); empty
+    /// lets in every certificate `client-cafile` verifies.
+    pub client_subjects: Vec<String>,
 }
 
 impl Default for ListenerSection {
@@ -39,6 +56,12 @@ impl Default for ListenerSection {
             tls: String::new(),
             max_connections: Bounded::new(DEFAULT_MAX_CONNECTIONS as i64),
             dashboard: true,
+            auth: AuthScope::None,
+            basic_auth_users: BTreeMap::new(),
+            basic_auth_file: String::new(),
+            bearer_tokens_file: String::new(),
+            client_cafile: String::new(),
+            client_subjects: Vec::new(),
         }
     }
 }
@@ -85,15 +108,82 @@ impl ListenerSection {
         Ok(addrs)
     }
 
-    /// How the listener serves, with its TLS acceptor when it has one.
-    pub fn options(&self, tls: Option<TlsAcceptor>) -> ServeOptions {
-        ServeOptions {
+    /// How the listener serves, with its TLS acceptor when it has one and its credentials
+    /// (files read now). `key` is `httpserver.<name>`.
+    pub fn options(
+        &self,
+        key: &str,
+        tls: Option<TlsAcceptor>,
+    ) -> Result<ServeOptions, ConfigError> {
+        if !self.client_cafile.is_empty() && tls.is_none() {
+            return Err(ConfigError::new(
+                format!("{key}.client-cafile"),
+                "client certificates need TLS on this listener (tls = \"<profile>\")",
+            ));
+        }
+        let auth = self.auth_settings(key)?;
+        let auth = Auth::new(key, auth)?;
+        Ok(ServeOptions {
             tls,
             timeout: self.timeout.get(),
             max_connections: self.max_connections.get() as usize,
             dashboard: self.dashboard,
-        }
+            auth: (auth.scope() != AuthScope::None).then(|| Arc::new(auth)),
+            ..ServeOptions::default()
+        })
     }
+
+    /// The credentials of the section and of the files it names.
+    fn auth_settings(&self, key: &str) -> Result<AuthSettings, ConfigError> {
+        let mut users: Vec<(String, String, String)> = self
+            .basic_auth_users
+            .iter()
+            .map(|(u, h)| (format!("{key}.basic-auth-users.{u}"), u.clone(), h.clone()))
+            .collect();
+        let file_key = format!("{key}.basic-auth-file");
+        for (line, text) in read_lines(&file_key, &self.basic_auth_file)? {
+            let Some((user, hash)) = text.split_once(':') else {
+                return Err(ConfigError::new(
+                    &file_key,
+                    format!("{}:{line}: not a user:hash line", self.basic_auth_file),
+                ));
+            };
+            let from = format!("{file_key} ({}:{line})", self.basic_auth_file);
+            users.push((from, user.trim().to_string(), hash.trim().to_string()));
+        }
+        let tokens_key = format!("{key}.bearer-tokens-file");
+        let tokens = read_lines(&tokens_key, &self.bearer_tokens_file)?
+            .into_iter()
+            .map(|(line, t)| {
+                (
+                    format!("{tokens_key} ({}:{line})", self.bearer_tokens_file),
+                    t,
+                )
+            })
+            .collect();
+        Ok(AuthSettings {
+            scope: self.auth,
+            users,
+            tokens,
+            subjects: (!self.client_cafile.is_empty()).then(|| self.client_subjects.clone()),
+        })
+    }
+}
+
+/// The non-blank, non-comment lines of `path` (none when `path` is empty), numbered from 1.
+/// Errors name `key` and never quote a line (it may hold a secret).
+fn read_lines(key: &str, path: &str) -> Result<Vec<(usize, String)>, ConfigError> {
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError::new(key, format!("{path}: {e}")))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim().to_string()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .collect())
 }
 
 /// Two listeners that would bind the same port on overlapping addresses (the same address, or one
@@ -113,6 +203,18 @@ pub fn tls_acceptor(
     section: &str,
     certfile: &str,
     keyfile: &str,
+) -> Result<TlsAcceptor, ConfigError> {
+    tls_acceptor_with_clients(section, certfile, keyfile, None)
+}
+
+/// [`tls_acceptor`] that also asks clients for a certificate issued by the CA of
+/// `client_ca` (`(key, PEM file)`), and verifies the ones presented; clients without one are
+/// still served (the listener's `auth` decides).
+pub fn tls_acceptor_with_clients(
+    section: &str,
+    certfile: &str,
+    keyfile: &str,
+    client_ca: Option<(&str, &str)>,
 ) -> Result<TlsAcceptor, ConfigError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -135,10 +237,38 @@ pub fn tls_acceptor(
     let key = PrivateKeyDer::from_pem_file(keyfile)
         .map_err(|e| ConfigError::new(format!("{section}.keyfile"), format!("{keyfile}: {e}")))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::new(&cert_key, e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| ConfigError::new(&cert_key, e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some((ca_key, ca_file)) => {
+            let mut roots = rustls::RootCertStore::empty();
+            let cas: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca_file)
+                .and_then(|i| i.collect())
+                .map_err(|e| ConfigError::new(ca_key, format!("{ca_file}: {e}")))?;
+            for ca in cas {
+                roots
+                    .add(ca)
+                    .map_err(|e| ConfigError::new(ca_key, format!("{ca_file}: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(ConfigError::new(
+                    ca_key,
+                    format!("{ca_file}: no PEM certificate found"),
+                ));
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| ConfigError::new(ca_key, e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let server = builder
         .with_single_cert(certs, key)
         .map_err(|e| ConfigError::new(&cert_key, e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(server)))

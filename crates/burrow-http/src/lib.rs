@@ -25,6 +25,7 @@ use burrow_eval::CachingEvaluator;
 use burrow_storage::Storage;
 
 mod api;
+mod auth;
 mod config;
 mod dashboard;
 mod error;
@@ -37,7 +38,8 @@ mod server;
 mod timing;
 
 pub use api::{Api, ApiBuilder, ConfigView, Readiness};
-pub use config::{overlapping, tls_acceptor, ListenerSection};
+pub use auth::{Auth, AuthMetrics, AuthScope, AuthSettings, Principal, Refusal};
+pub use config::{overlapping, tls_acceptor, tls_acceptor_with_clients, ListenerSection};
 pub use dashboard::DASHBOARD_PATH;
 pub use error::HttpError;
 pub use log_level::{FixedLogLevel, LogLevel, LogLevelControl};

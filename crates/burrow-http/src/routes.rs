@@ -352,6 +352,25 @@ impl Api {
         self.error(code, message, &req)
     }
 
+    /// A request refused for want of valid credentials (burrow-rs's `auth`), in Burrow's error
+    /// shape: 401 with `challenge` as `WWW-Authenticate`, or 403 for a client that is known but
+    /// not let in.
+    pub fn deny(&self, why: crate::Refusal, path: &str, challenge: &'static str) -> HttpResponse {
+        let req = RequestInfo {
+            url: path,
+            host: &self.inner.host,
+        };
+        if why.forbidden() {
+            return self.error(StatusCode::FORBIDDEN, "forbidden", &req);
+        }
+        let mut resp = self.error(StatusCode::UNAUTHORIZED, "authentication required", &req);
+        resp.headers_mut().insert(
+            hyper::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+        resp
+    }
+
     /// Answers one request: `path` is the URL path (percent-encoded as received), `body` the
     /// request body (read only by `POST /v3/admin/loglevel`).
     pub fn respond(&self, method: &Method, path: &str, body: &[u8]) -> HttpResponse {

@@ -13,6 +13,12 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use burrow_core::throttle::ThrottleMap;
+
+use crate::auth::{Auth, AuthMetrics, Refusal};
 use crate::{Api, HttpError};
 
 /// Largest request body read (only `POST /v3/admin/loglevel` has one).
@@ -31,6 +37,26 @@ pub struct ServeOptions {
     pub max_connections: usize,
     /// Serve the web dashboard under `/ui/` (`[httpserver.X] dashboard`).
     pub dashboard: bool,
+    /// Who may use which routes (`[httpserver.X] auth`); `None` lets everyone in (Burrow).
+    pub auth: Option<Arc<Auth>>,
+    /// The listener's name, in logs and in `burrow_http_auth_failures_total`.
+    pub name: String,
+    /// Where refused requests are counted.
+    pub auth_metrics: Option<AuthMetrics>,
+}
+
+/// What every request of one connection is served with.
+struct Connection {
+    timeout: Duration,
+    dashboard: bool,
+    auth: Option<Arc<Auth>>,
+    metrics: Option<AuthMetrics>,
+    name: String,
+    peer: SocketAddr,
+    /// The subject of the client certificate the connection presented (verified by TLS).
+    client_subject: Option<String>,
+    /// One line per client address and reason per minute (with the count of the others).
+    refusals_said: Arc<ThrottleMap<(std::net::IpAddr, &'static str)>>,
 }
 
 /// Connections a listener serves at once unless told otherwise.
@@ -49,15 +75,80 @@ async fn refuse(mut stream: tokio::net::TcpStream, tls: bool) {
     let _ = stream.shutdown().await;
 }
 
+/// Whether `auth` lets the request in; the refusal's answer when not. Password checks run on
+/// the blocking pool.
+async fn admit(
+    api: &Api,
+    conn: &Connection,
+    parts: &hyper::http::request::Parts,
+) -> Option<Response<Full<Bytes>>> {
+    let auth = conn.auth.as_ref()?;
+    let path = parts.uri.path();
+    if !auth.scope().covers(&parts.method, path) {
+        return None;
+    }
+    let decision = {
+        let (auth, method, path, headers, subject) = (
+            auth.clone(),
+            parts.method.clone(),
+            path.to_string(),
+            parts.headers.clone(),
+            conn.client_subject.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            auth.check(&method, &path, &headers, subject.as_deref())
+        })
+        .await
+        .unwrap_or(Err(Refusal::BadCredentials))
+    };
+    let why = decision.err()?;
+    if let Some(m) = &conn.metrics {
+        m.refused(&conn.name, why);
+    }
+    if let Some(suppressed) = conn.refusals_said.allow((conn.peer.ip(), why.as_str())) {
+        tracing::warn!(
+            listener = %conn.name,
+            peer = %conn.peer,
+            method = %parts.method,
+            path,
+            reason = why.as_str(),
+            user = basic_user(&parts.headers).as_deref().unwrap_or(""),
+            client_certificate = conn.client_subject.as_deref().unwrap_or(""),
+            suppressed,
+            "request refused: no valid credentials"
+        );
+    }
+    Some(api.deny(why, path, auth.challenge()))
+}
+
+/// The user name of a Basic `Authorization` header, for logs (never the password).
+fn basic_user(headers: &hyper::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, _) = text.split_once(':')?;
+    Some(user.chars().take(64).collect())
+}
+
 async fn handle(
     api: Api,
     req: Request<Incoming>,
-    timeout: Duration,
-    dashboard: bool,
+    conn: Arc<Connection>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
+    let timeout = conn.timeout;
+    if let Some(refused) = admit(&api, &conn, &parts).await {
+        return Ok(closing_if_body(refused, &parts));
+    }
     let path = parts.uri.path();
-    if dashboard {
+    if conn.dashboard {
         if let Some(resp) =
             api.respond_dashboard(&parts.method, path, parts.uri.query(), &parts.headers)
         {
@@ -88,6 +179,23 @@ async fn handle(
     Ok(api.respond_to(&parts.method, path, parts.uri.query(), &body))
 }
 
+/// A refusal to a request that may have a body not read: the connection is closed after it.
+fn closing_if_body(
+    resp: Response<Full<Bytes>>,
+    parts: &hyper::http::request::Parts,
+) -> Response<Full<Bytes>> {
+    let has_body = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || parts.headers.contains_key(hyper::header::TRANSFER_ENCODING);
+    if has_body {
+        closing(resp)
+    } else {
+        resp
+    }
+}
+
 /// A response after which the connection is closed (its request was not read to the end).
 fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     resp.headers_mut().insert(
@@ -95,6 +203,14 @@ fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
         hyper::header::HeaderValue::from_static("close"),
     );
     resp
+}
+
+/// The subject of the client certificate a TLS connection presented (rustls verified it
+/// against `client-cafile`), as an RFC 4514 string.
+fn client_subject(tls: &tokio_rustls::server::TlsStream<tokio::net::TcpStream>) -> Option<String> {
+    let der = tls.get_ref().1.peer_certificates()?.first()?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+    Some(cert.subject().to_string())
 }
 
 /// Serves `api` on `listener` until `shutdown` resolves, then stops accepting and waits (up to
@@ -125,6 +241,7 @@ pub async fn serve(
         options.max_connections
     };
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max));
+    let refusals_said = Arc::new(ThrottleMap::new(Duration::from_secs(60)));
     let mut refused = 0u64;
     let mut refused_said: Option<std::time::Instant> = None;
     tokio::pin!(shutdown);
@@ -152,10 +269,20 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let api = api.clone();
-        let dashboard = options.dashboard;
-        let service = service_fn(move |req| handle(api.clone(), req, timeout, dashboard));
+        let connection = Connection {
+            timeout,
+            dashboard: options.dashboard,
+            auth: options.auth.clone(),
+            metrics: options.auth_metrics.clone(),
+            name: options.name.clone(),
+            peer,
+            client_subject: None,
+            refusals_said: refusals_said.clone(),
+        };
         match &options.tls {
             None => {
+                let connection = Arc::new(connection);
+                let service = service_fn(move |req| handle(api.clone(), req, connection.clone()));
                 let conn = http.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -178,6 +305,11 @@ pub async fn serve(
                         }
                         Err(_) => return,
                     };
+                    let mut connection = connection;
+                    connection.client_subject = client_subject(&tls);
+                    let connection = Arc::new(connection);
+                    let service =
+                        service_fn(move |req| handle(api.clone(), req, connection.clone()));
                     let conn = http.serve_connection(TokioIo::new(tls), service);
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");

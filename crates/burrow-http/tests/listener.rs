@@ -32,7 +32,7 @@ async fn start_with(
         tls: None,
         timeout,
         max_connections,
-        dashboard: false,
+        ..ServeOptions::default()
     };
     tokio::spawn(burrow_http::serve(listener, api, options, async {
         let _ = stopped.await;

@@ -56,12 +56,19 @@ pub fn free_port() -> u16 {
 /// A certificate authority, a server certificate it issued, and an unrelated second CA, written
 /// as PEM files into a fresh directory (removed on drop): `ca.pem`, `cert.pem`, `key.pem`,
 /// `other-ca.pem`.
-#[derive(Debug)]
 pub struct TestPki {
     dir: PathBuf,
     ca_pem: String,
     cert_der: Vec<u8>,
     key_der: Vec<u8>,
+    ca: rcgen::Certificate,
+    ca_key: KeyPair,
+}
+
+impl std::fmt::Debug for TestPki {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPki").field("dir", &self.dir).finish()
+    }
 }
 
 impl TestPki {
@@ -96,6 +103,8 @@ impl TestPki {
             ca_pem: ca.pem(),
             cert_der: cert.der().to_vec(),
             key_der: key.serialize_der(),
+            ca,
+            ca_key,
         }
     }
 
@@ -127,6 +136,68 @@ impl TestPki {
             rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into()),
         )
         .unwrap();
+        Arc::new(config)
+    }
+}
+
+impl TestPki {
+    /// A client certificate with subject `CN=<common_name>, O=burrow tests`, issued by this
+    /// PKI's CA (`other`: by a CA of its own that nobody trusts), and its key.
+    pub fn client_identity(
+        &self,
+        common_name: &str,
+        other: bool,
+    ) -> (
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ) {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name.to_string());
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "burrow tests");
+        let cert = if other {
+            let other_key = KeyPair::generate().unwrap();
+            let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+            ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            let ca = ca.self_signed(&other_key).unwrap();
+            params.signed_by(&key, &ca, &other_key).unwrap()
+        } else {
+            params.signed_by(&key, &self.ca, &self.ca_key).unwrap()
+        };
+        (
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+    }
+
+    /// A rustls client configuration trusting this PKI's CA, presenting `identity` when given.
+    pub fn client_config(
+        &self,
+        identity: Option<(
+            Vec<rustls::pki_types::CertificateDer<'static>>,
+            rustls::pki_types::PrivateKeyDer<'static>,
+        )>,
+    ) -> Arc<rustls::ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from(
+                self.ca.der().to_vec(),
+            ))
+            .unwrap();
+        let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+        let config = match identity {
+            Some((certs, key)) => builder.with_client_auth_cert(certs, key).unwrap(),
+            None => builder.with_no_client_auth(),
+        };
         Arc::new(config)
     }
 }

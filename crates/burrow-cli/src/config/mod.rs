@@ -296,8 +296,15 @@ impl Config {
         let Some(t) = self.tls.get(&h.tls) else {
             bail!("httpserver.{name}.tls: no [tls.{}] section", h.tls);
         };
-        let acceptor =
-            burrow_http::tls_acceptor(&format!("tls.{}", h.tls), &t.certfile, &t.keyfile)?;
+        let client_ca_key = format!("httpserver.{name}.client-cafile");
+        let client_ca = (!h.client_cafile.is_empty())
+            .then_some((client_ca_key.as_str(), h.client_cafile.as_str()));
+        let acceptor = burrow_http::tls_acceptor_with_clients(
+            &format!("tls.{}", h.tls),
+            &t.certfile,
+            &t.keyfile,
+            client_ca,
+        )?;
         Ok(Some(acceptor))
     }
 

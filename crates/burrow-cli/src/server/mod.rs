@@ -72,6 +72,8 @@ pub(crate) struct Metrics {
     pub exporter: Arc<MetricsExporter>,
     /// Lag in seconds and the clusters with `lag-seconds`, for `/metrics` and the API.
     pub lag_seconds: Option<(std::collections::BTreeSet<String>, burrow_http::LagSeconds)>,
+    /// Requests the listeners refused for want of credentials.
+    pub auth: burrow_http::AuthMetrics,
 }
 
 /// An assembled server, not yet running.
@@ -146,7 +148,13 @@ impl Server {
             &self.restored,
             &self.time_lags,
         )?;
-        tasks::spawn_listeners(&mut tasks, self.listeners, &self.api, &token);
+        tasks::spawn_listeners(
+            &mut tasks,
+            self.listeners,
+            &self.api,
+            &self.metrics.auth,
+            &token,
+        );
         let (ready_tx, ready_rx) = watch::channel(false);
         let flags = ingest.ready_flags();
         let watch = tasks::HealthWatch {
@@ -285,6 +293,7 @@ fn register_metrics(
     let ingest = burrow_ingest::IngestMetrics::new(&registry)?;
     let notify = burrow_notify::NotifyMetrics::new(&registry)?;
     let zk = burrow_zk::kafka_zk::ZkConsumerMetrics::new(&registry)?;
+    let auth = burrow_http::AuthMetrics::new(&registry)?;
     let mut exporter = MetricsExporter::new(
         core.storage.clone(),
         core.evaluator.clone(),
@@ -310,6 +319,7 @@ fn register_metrics(
         zk,
         exporter: Arc::new(exporter),
         lag_seconds,
+        auth,
     })
 }
 

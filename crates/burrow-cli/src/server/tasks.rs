@@ -115,14 +115,25 @@ pub(crate) fn spawn_listeners(
     tasks: &mut JoinSet<Ended>,
     listeners: Vec<(ListenerPlan, TcpListener)>,
     api: &Api,
+    auth_metrics: &burrow_http::AuthMetrics,
     token: &CancellationToken,
 ) {
-    for (plan, listener) in listeners {
+    for (mut plan, listener) in listeners {
+        plan.options.auth_metrics = Some(auth_metrics.clone());
         let addr = listener
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        info!(listener = %plan.name, %addr, tls = plan.options.tls.is_some(), "HTTP server listening");
+        let auth = plan
+            .options
+            .auth
+            .as_ref()
+            .map_or("none", |a| match a.scope() {
+                burrow_http::AuthScope::None => "none",
+                burrow_http::AuthScope::Mutating => "mutating",
+                burrow_http::AuthScope::All => "all",
+            });
+        info!(listener = %plan.name, %addr, tls = plan.options.tls.is_some(), auth, "HTTP server listening");
         if plan.options.dashboard {
             let scheme = if plan.options.tls.is_some() {
                 "https"
