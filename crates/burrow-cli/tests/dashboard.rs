@@ -460,3 +460,55 @@ async fn ten_thousand_groups_list_within_budget() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Behind `auth = "all"` the dashboard answers 401 to a browser without credentials and works
+/// with them (every request of the page carries them, as a browser's Basic login does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_works_behind_authentication() {
+    let Some(addr) = service("BURROW_TEST_NOIDA") else {
+        return;
+    };
+    let Some(browser) = browser() else { return };
+    let id = format!("{}-{}", std::process::id(), now_ms() % 100_000);
+    let hash = bcrypt::hash("night-shift", 4).unwrap();
+    let config = config(&addr).replace(
+        "[httpserver.default]\naddress = \"127.0.0.1:@PORT@\"\n",
+        &format!(
+            "[httpserver.default]\naddress = \"127.0.0.1:@PORT@\"\nauth = \"all\"\n[httpserver.default.basic-auth-users]\noncall = \"{hash}\"\n"
+        ),
+    );
+    assert!(config.contains("auth = \"all\""), "{config}");
+    let dir = std::env::temp_dir().join(format!("burrow-dashboard-auth-{id}"));
+    let server = Server::start(&dir, &config);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while common::http(server.port, "GET", "/burrow/admin").map(|r| r.0) != Some(200) {
+        assert!(Instant::now() < deadline, "never up:\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let page = Dashboard::open(&browser, server.port);
+    // Without credentials the browser gets the Basic challenge: headless, it cannot show the
+    // login prompt and fails the navigation (a browser with a window asks).
+    let refused = match page.tab.navigate_to(&format!("{}/ui/", page.origin)) {
+        Err(e) => e.to_string().contains("AUTH"),
+        Ok(tab) => {
+            let _ = tab.wait_until_navigated();
+            page.text("document.body.innerText")
+                .contains("authentication required")
+        }
+    };
+    assert!(refused, "the page opened without credentials");
+    let (code, _) = common::http(server.port, "GET", "/ui/api/overview").unwrap();
+    assert_eq!(code, 401);
+    // Answering the challenge as a person typing into the prompt: the page and its data load.
+    page.tab
+        .authenticate(Some("oncall".into()), Some("night-shift".into()))
+        .unwrap();
+    page.tab.enable_fetch(None, Some(true)).unwrap();
+    page.visit("", ".card");
+    assert_eq!(
+        page.text("document.querySelector('.card').dataset.cluster"),
+        "local"
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
