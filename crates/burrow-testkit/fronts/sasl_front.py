@@ -7,12 +7,20 @@ format). The token's presigned URL is signed again with botocore's own SigV4Quer
 time, region and key the token names, using the secret given here, and must carry the same
 signature, be for kafka-cluster:Connect, and be fresh (signed within 5 minutes, 900 s expiry).
 
+Mechanism `plain`: SASL PLAIN, the user and password compared with the ones given.
+
+Mechanisms `scram-sha-256` and `scram-sha-512`: the server side of SCRAM is scramp's
+(PyPI `scramp`), with the user's salted password made by scramp from the password given
+(4096 iterations). `scram-sha-256-lie` (and -512-): a server that knows the password but sends a
+server-final message with a wrong signature (`v=`), which a client must refuse.
+
 Requests before authentication other than ApiVersions, SaslHandshake and SaslAuthenticate close
 the connection, as a broker does. Prints "listening PORT" once ready, and one line per
 authentication ("auth ok ..." / "auth failed: ...").
 
 usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [ARGS...]
   msk-iam ARGS: ACCESS_KEY_ID SECRET_ACCESS_KEY
+  plain, scram-sha-256[-lie], scram-sha-512[-lie] ARGS: USER PASSWORD
 """
 import asyncio
 import base64
@@ -112,19 +120,74 @@ def verify_msk_iam(message, key_id, secret):
     return None
 
 
+class Session:
+    """One connection's authentication: step() takes a client message and returns
+    (server message, error or None, done)."""
+
+    def __init__(self, front):
+        self.front = front
+        self.scram = None
+
+    def step(self, message):
+        mech, args = self.front.mechanism, self.front.args
+        if mech == "msk-iam":
+            return b"", verify_msk_iam(message, args[0], args[1]), True
+        if mech == "plain":
+            parts = message.split(b"\x00")
+            if len(parts) != 3:
+                return b"", "not a PLAIN message", True
+            user, password = parts[1].decode("utf-8", "replace"), parts[2].decode("utf-8", "replace")
+            ok = user == args[0] and password == args[1]
+            return b"", None if ok else "wrong user or password for %r" % user, True
+        if mech.startswith("scram-"):
+            return self.scram_step(message)
+        return b"", "unknown mechanism", True
+
+    def scram_step(self, message):
+        from scramp import ScramException
+
+        text = message.decode("utf-8", "replace")
+        try:
+            if self.scram is None:
+                self.scram = self.front.scram_mechanism().make_server(self.front.scram_auth_info)
+                self.scram.set_client_first(text)
+                return self.scram.get_server_first().encode(), None, False
+            self.scram.set_client_final(text)
+            final = self.scram.get_server_final()
+            if self.front.mechanism.endswith("-lie"):
+                final = "v=" + base64.b64encode(b"\x00" * 32).decode()
+            return final.encode(), None, True
+        except ScramException as e:
+            return (e.server_error or "").encode(), "scram: %s" % e, True
+
+
 class Front:
     def __init__(self, upstream, mechanism, args):
         self.upstream = upstream
         self.mechanism = mechanism
         self.args = args
+        self._scram_info = None
 
     def wire_name(self):
-        return {"msk-iam": "OAUTHBEARER"}[self.mechanism]
+        base = self.mechanism.removesuffix("-lie")
+        return {
+            "msk-iam": "OAUTHBEARER",
+            "plain": "PLAIN",
+            "scram-sha-256": "SCRAM-SHA-256",
+            "scram-sha-512": "SCRAM-SHA-512",
+        }[base]
 
-    def check(self, auth_bytes):
-        if self.mechanism == "msk-iam":
-            return verify_msk_iam(auth_bytes, self.args[0], self.args[1])
-        return "unknown mechanism"
+    def scram_mechanism(self):
+        from scramp import ScramMechanism
+
+        return ScramMechanism(self.wire_name())
+
+    def scram_auth_info(self, username):
+        if username != self.args[0]:
+            raise KeyError(username)
+        if self._scram_info is None:
+            self._scram_info = self.scram_mechanism().make_auth_info(self.args[1], iteration_count=4096)
+        return self._scram_info
 
     async def serve(self, reader, writer):
         host, port = self.upstream.rsplit(":", 1)
@@ -140,6 +203,7 @@ class Front:
 
     async def authenticate(self, reader, writer, up_reader, up_writer):
         """Answers the handshake; True once the client authenticated."""
+        session = Session(self)
         while True:
             (size,) = struct.unpack(">i", await reader.readexactly(4))
             frame = await reader.readexactly(size)
@@ -168,21 +232,23 @@ class Front:
                 else:
                     (n,) = struct.unpack(">i", frame[i:i + 4])
                     auth = frame[i + 4:i + 4 + n]
-                why = self.check(auth)
+                reply, why, done = session.step(bytes(auth))
                 code = SASL_AUTHENTICATION_FAILED if why else 0
                 message = ("authentication failed: " + why).encode() if why else None
                 if flexible:
                     body = struct.pack(">i", corr) + b"\x00" + struct.pack(">h", code)
                     body += put_uvarint(len(message) + 1) + message if message else b"\x00"
-                    body += b"\x01" + struct.pack(">q", 0) + b"\x00"
+                    body += put_uvarint(len(reply) + 1) + reply + struct.pack(">q", 0) + b"\x00"
                 else:
                     body = struct.pack(">ih", corr, code)
                     body += struct.pack(">h", len(message)) + message if message else struct.pack(">h", -1)
-                    body += struct.pack(">i", 0)
+                    body += struct.pack(">i", len(reply)) + reply
                     if version >= 1:
                         body += struct.pack(">q", 0)
                 writer.write(struct.pack(">i", len(body)) + body)
                 await writer.drain()
+                if not done and not why:
+                    continue
                 say("auth failed: %s" % why if why else "auth ok")
                 return not why
             else:

@@ -1,0 +1,144 @@
+//! SASL PLAIN and SCRAM against servers burrow-rs did not write: a SASL front in front of a
+//! test broker (`burrow-testkit/fronts/sasl_front.py`) whose SCRAM server side is scramp's
+//! (PyPI) and whose PLAIN check is plain. The right password gets through to the broker; a
+//! wrong password, a mechanism the server does not offer, and a server whose final SCRAM
+//! message does not prove it knows the password are refused with a clear error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use burrow_kafka::{ClientConfig, KafkaClient, SaslConfig, SaslMechanism};
+use burrow_testkit::{free_port, BrokerKind, OwnBroker, SaslFront};
+
+const USER: &str = "burrow";
+const PASSWORD: &str = "pa55-w0rd:with=odd,chars";
+
+/// A broker of the test's own that advertises the front's port, and the front.
+struct Behind {
+    front: SaslFront,
+    _broker: OwnBroker,
+}
+
+fn behind(mechanism: &str) -> Option<Behind> {
+    let port = free_port();
+    let broker = OwnBroker::start(BrokerKind::TansuSrc, Some(port))?;
+    let front = SaslFront::start(port, &broker.addr(), mechanism, &[USER, PASSWORD], None)?;
+    Some(Behind {
+        front,
+        _broker: broker,
+    })
+}
+
+fn config(mechanism: SaslMechanism, password: &str) -> ClientConfig {
+    ClientConfig {
+        sasl: Some(SaslConfig {
+            mechanism,
+            username: USER.into(),
+            password: password.into(),
+            handshake: true,
+            msk_iam: None,
+        }),
+        dial_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(10),
+        ..ClientConfig::default()
+    }
+}
+
+/// Whether the front says a line matching `f` within two seconds (it prints after answering).
+fn front_says(front: &SaslFront, f: impl Fn(&str) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        if front.said().iter().any(|l| f(l)) {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn connect(addr: &str, config: ClientConfig) -> Result<KafkaClient, String> {
+    KafkaClient::connect(&[addr.to_string()], config)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_and_scram_get_through_with_the_right_password_only() {
+    for (name, mechanism) in [
+        ("plain", SaslMechanism::Plain),
+        ("scram-sha-256", SaslMechanism::ScramSha256),
+        ("scram-sha-512", SaslMechanism::ScramSha512),
+    ] {
+        let Some(b) = behind(name) else { return };
+        let client = connect(&b.front.addr(), config(mechanism, PASSWORD))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}; the front said {:?}", b.front.said()));
+        // Through to the broker: requests after the handshake are the broker's.
+        let topic = format!("sasl-{name}");
+        client.create_topic(&topic, 1, 1).await.unwrap();
+        let md = client.refresh_metadata().await.unwrap();
+        assert!(md.topics.contains_key(&topic), "{name}");
+        assert!(
+            b.front.said().iter().all(|l| l == "auth ok"),
+            "{name}: {:?}",
+            b.front.said()
+        );
+
+        let err = connect(&b.front.addr(), config(mechanism, "not-the-password"))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{name}: a wrong password was let in"));
+        assert!(err.contains("authentication failed"), "{name}: {err}");
+        assert!(
+            !err.contains("not-the-password"),
+            "{name}: the error shows the password: {err}"
+        );
+        assert!(
+            front_says(&b.front, |l| l.starts_with("auth failed")),
+            "{name}: {:?}",
+            b.front.said()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mechanism_the_server_does_not_offer_is_named() {
+    let Some(b) = behind("scram-sha-256") else {
+        return;
+    };
+    let err = connect(
+        &b.front.addr(),
+        config(SaslMechanism::ScramSha512, PASSWORD),
+    )
+    .await
+    .err()
+    .expect("SCRAM-SHA-512 against a SCRAM-SHA-256 server");
+    assert!(err.contains("SCRAM-SHA-512"), "{err}");
+    assert!(
+        err.contains("SCRAM-SHA-256"),
+        "the server's mechanisms are named: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_prove_the_password_is_refused() {
+    let Some(b) = behind("scram-sha-256-lie") else {
+        return;
+    };
+    let err = connect(
+        &b.front.addr(),
+        config(SaslMechanism::ScramSha256, PASSWORD),
+    )
+    .await
+    .err()
+    .expect("a lying server was trusted");
+    // The server accepted the client; the client refuses the server.
+    assert!(
+        front_says(&b.front, |l| l == "auth ok"),
+        "{err}; the front said {:?}",
+        b.front.said()
+    );
+    assert!(err.to_lowercase().contains("signature"), "{err}");
+}
