@@ -1,6 +1,7 @@
 //! A SASL front for a test broker (`fronts/sasl_front.py`): answers SaslHandshake and
 //! SaslAuthenticate itself, verifying credentials with a library burrow-rs did not write
-//! (botocore for MSK IAM), then passes everything to the broker behind it. Killed on drop.
+//! (botocore for MSK IAM, scramp for SCRAM; PLAIN is compared plainly), then passes everything
+//! to the broker behind it. Killed on drop.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -16,7 +17,9 @@ pub struct SaslFront {
 }
 
 impl SaslFront {
-    /// Starts a front on `port` for `upstream` with `mechanism` (`msk-iam`) and its arguments,
+    /// Starts a front on `port` for `upstream` with `mechanism` (`msk-iam`, `plain`,
+    /// `scram-sha-256`, `scram-sha-512`, or a `-lie` SCRAM that cannot prove the password) and
+    /// its arguments (see the script),
     /// with TLS when `tls` names a certificate and key. `None` without the test Python.
     pub fn start(
         port: u16,
