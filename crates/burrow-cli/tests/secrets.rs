@@ -24,6 +24,7 @@ const EXTRA_API_KEY: &str = "EXTRA-API-KEY-3c4d5e6f";
 const EXTRA_TOKEN: &str = "EXTRA-TOKEN-7081a2b3";
 const BASIC_PASSWORD: &str = "BASIC-PASSWORD-c4d5e6f7";
 const BEARER_TOKEN: &str = "BEARER-TOKEN-0123456789abcdef";
+const OIDC_CLIENT_SECRET: &str = "OIDC-CLIENT-SECRET-5a6b7c8d";
 
 fn get(port: u16, path: &str) -> String {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
@@ -60,6 +61,20 @@ level = "{level}"
 username = "scan-user"
 password = "{SASL_PASSWORD}"
 mechanism = "SCRAM-SHA-256"
+[sasl.oidc]
+mechanism = "OAUTHBEARER"
+token-endpoint-url = "http://127.0.0.1:1/token"
+client-id = "burrow"
+client-secret = "{OIDC_CLIENT_SECRET}"
+scope = "kafka"
+[sasl.oidc.extensions]
+logicalCluster = "lkc-1"
+[client-profile.oidc]
+sasl = "oidc"
+[cluster.idp]
+class-name = "kafka"
+servers = ["127.0.0.1:3"]
+client-profile = "oidc"
 [client-profile.scram]
 client-id = "secret-scan"
 sasl = "scram"
@@ -135,6 +150,7 @@ fn secrets(basic_hash: &str) -> Vec<String> {
         EXTRA_TOKEN,
         BASIC_PASSWORD,
         BEARER_TOKEN,
+        OIDC_CLIENT_SECRET,
         basic_hash,
     ]
     .iter()
@@ -208,6 +224,7 @@ fn no_secret_shows_anywhere_at_any_log_level() {
             "/v3/config/evaluator/default",
             "/v3/config/cluster/local",
             "/v3/config/cluster/msk",
+            "/v3/config/cluster/idp",
             "/v3/config/consumer/local",
             "/v3/config/consumer/msk",
             "/v3/config/notifier/web",

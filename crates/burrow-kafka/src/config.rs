@@ -2,6 +2,7 @@
 //! sections deserialize into [`ClientProfile`], [`TlsProfile`] and [`SaslProfile`]; the server
 //! resolves the names and builds a [`ClientConfig`] with [`ClientConfig::from_profiles`].
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -82,6 +83,18 @@ pub struct SaslProfile {
     pub mechanism: String,
     /// Send Kafka's SaslHandshake first (default **true** here; Burrow defaulted to false).
     pub handshake_first: bool,
+    /// burrow-rs, OAUTHBEARER: the OAuth 2 / OIDC token endpoint (client credentials grant).
+    pub token_endpoint_url: String,
+    /// burrow-rs, OAUTHBEARER: the client id at the token endpoint.
+    pub client_id: String,
+    /// burrow-rs, OAUTHBEARER: the client secret at the token endpoint.
+    pub client_secret: String,
+    /// burrow-rs, OAUTHBEARER: the scope asked for (empty: none).
+    pub scope: String,
+    /// burrow-rs, OAUTHBEARER: a file holding the token instead, read at every connection.
+    pub token_file: String,
+    /// burrow-rs, OAUTHBEARER: SASL extensions sent with the token (KIP-342).
+    pub extensions: BTreeMap<String, String>,
 }
 
 impl Default for SaslProfile {
@@ -91,7 +104,59 @@ impl Default for SaslProfile {
             password: String::new(),
             mechanism: String::new(),
             handshake_first: true,
+            token_endpoint_url: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            scope: String::new(),
+            token_file: String::new(),
+            extensions: BTreeMap::new(),
         }
+    }
+}
+
+impl SaslProfile {
+    /// The OAUTHBEARER token source of `[sasl.<name>]`: a token endpoint or a token file.
+    fn oauth(&self, name: &str) -> Result<crate::oauth::OAuthBearer> {
+        use crate::oauth::{OAuthBearer, TokenSource};
+        let key = |k: &str| format!("sasl.{name}.{k}");
+        let source = match (self.token_endpoint_url.is_empty(), self.token_file.is_empty()) {
+            (false, true) => {
+                if self.client_id.is_empty() || self.client_secret.is_empty() {
+                    return Err(KafkaError::Config {
+                        key: key(if self.client_id.is_empty() { "client-id" } else { "client-secret" }),
+                        message: "the token endpoint needs client-id and client-secret".into(),
+                    });
+                }
+                if !(self.token_endpoint_url.starts_with("https://")
+                    || self.token_endpoint_url.starts_with("http://"))
+                {
+                    return Err(KafkaError::Config {
+                        key: key("token-endpoint-url"),
+                        message: format!("{:?} is not an http(s) URL", self.token_endpoint_url),
+                    });
+                }
+                TokenSource::ClientCredentials {
+                    url: self.token_endpoint_url.clone(),
+                    client_id: self.client_id.clone(),
+                    client_secret: self.client_secret.clone(),
+                    scope: self.scope.clone(),
+                }
+            }
+            (true, false) => TokenSource::File(self.token_file.clone().into()),
+            (true, true) => {
+                return Err(KafkaError::Config {
+                    key: key("token-endpoint-url"),
+                    message: "OAUTHBEARER needs token-endpoint-url (with client-id and client-secret) or token-file".into(),
+                })
+            }
+            (false, false) => {
+                return Err(KafkaError::Config {
+                    key: key("token-file"),
+                    message: "give token-endpoint-url or token-file, not both".into(),
+                })
+            }
+        };
+        Ok(OAuthBearer::new(source, self.extensions.clone()))
     }
 }
 
@@ -109,11 +174,13 @@ pub enum SaslMechanism {
 }
 
 impl SaslMechanism {
-    /// Burrow's rule: the two SCRAM names, anything else is PLAIN.
+    /// Burrow's rule: the two SCRAM names, anything else is PLAIN; and burrow-rs's
+    /// `OAUTHBEARER`.
     pub fn from_burrow(name: &str) -> Self {
         match name {
             "SCRAM-SHA-256" => Self::ScramSha256,
             "SCRAM-SHA-512" => Self::ScramSha512,
+            "OAUTHBEARER" => Self::OAuthBearer,
             _ => Self::Plain,
         }
     }
@@ -164,6 +231,8 @@ pub struct SaslConfig {
     pub handshake: bool,
     /// The token of MSK IAM (mechanism OAUTHBEARER).
     pub msk_iam: Option<MskIam>,
+    /// The token of OAUTHBEARER from a token endpoint or a file.
+    pub oauth: Option<crate::oauth::OAuthBearer>,
 }
 
 impl SaslConfig {
@@ -175,6 +244,7 @@ impl SaslConfig {
             password: String::new(),
             handshake: true,
             msk_iam: Some(iam),
+            oauth: None,
         }
     }
 }
@@ -307,13 +377,24 @@ impl ClientConfig {
             // As in Burrow, MSK IAM replaces the profile's [sasl.X].
             sasl: match msk_iam {
                 Some(iam) => Some(SaslConfig::msk_iam(iam)),
-                None => sasl.map(|s| SaslConfig {
-                    mechanism: SaslMechanism::from_burrow(&s.mechanism),
-                    username: s.username.clone(),
-                    password: s.password.clone(),
-                    handshake: s.handshake_first,
-                    msk_iam: None,
-                }),
+                None => match sasl {
+                    None => None,
+                    Some(s) => {
+                        let mechanism = SaslMechanism::from_burrow(&s.mechanism);
+                        let oauth = match mechanism {
+                            SaslMechanism::OAuthBearer => Some(s.oauth(&profile.sasl)?),
+                            _ => None,
+                        };
+                        Some(SaslConfig {
+                            mechanism,
+                            username: s.username.clone(),
+                            password: s.password.clone(),
+                            handshake: s.handshake_first,
+                            msk_iam: None,
+                            oauth,
+                        })
+                    }
+                },
             },
             tls_section: profile.tls.clone(),
             dial_timeout: profile.dial_timeout.get(),

@@ -32,6 +32,7 @@ mod error;
 mod frame;
 mod handshake;
 pub mod msk_iam;
+pub mod oauth;
 pub mod offsets;
 mod records;
 mod sasl;

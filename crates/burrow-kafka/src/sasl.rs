@@ -65,6 +65,25 @@ pub(crate) async fn authenticate(
                 .map_err(|e| reword(e, mech))?;
             Ok(())
         }
+        SaslMechanism::OAuthBearer if cfg.msk_iam.is_none() => {
+            let Some(oauth) = &cfg.oauth else {
+                return Err(fail(
+                    "OAUTHBEARER without a token source".into(),
+                    setup.addr,
+                ));
+            };
+            let token = oauth
+                .token(burrow_core::now_ms())
+                .await
+                .map_err(|m| fail(m, setup.addr))?;
+            let result = exchange(setup, framing, oauth.message(&token)).await;
+            if result.is_err() {
+                // Refused: the next connection asks for a new token.
+                oauth.forget().await;
+            }
+            result.map_err(|e| reword(e, mech))?;
+            Ok(())
+        }
         SaslMechanism::OAuthBearer => {
             let Some(iam) = &cfg.msk_iam else {
                 return Err(fail(

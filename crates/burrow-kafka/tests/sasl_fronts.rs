@@ -37,6 +37,7 @@ fn config(mechanism: SaslMechanism, password: &str) -> ClientConfig {
             password: password.into(),
             handshake: true,
             msk_iam: None,
+            oauth: None,
         }),
         dial_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(10),

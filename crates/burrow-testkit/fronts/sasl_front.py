@@ -7,6 +7,11 @@ format). The token's presigned URL is signed again with botocore's own SigV4Quer
 time, region and key the token names, using the secret given here, and must carry the same
 signature, be for kafka-cluster:Connect, and be fresh (signed within 5 minutes, 900 s expiry).
 
+Mechanism `oauthbearer`: SASL OAUTHBEARER (RFC 7628) with a JWT, verified with PyJWT against
+the RS256 public key given (signature, expiry, audience), with the SASL extension given present.
+The connection is closed when the token expires, as a broker with connections.max.reauth.ms
+closes a connection whose session ended.
+
 Mechanism `plain`: SASL PLAIN, the user and password compared with the ones given.
 
 Mechanisms `scram-sha-256` and `scram-sha-512`: the server side of SCRAM is scramp's
@@ -21,6 +26,7 @@ authentication ("auth ok ..." / "auth failed: ...").
 usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [ARGS...]
   msk-iam ARGS: ACCESS_KEY_ID SECRET_ACCESS_KEY
   plain, scram-sha-256[-lie], scram-sha-512[-lie] ARGS: USER PASSWORD
+  oauthbearer ARGS: PUBLIC_KEY_PEM AUDIENCE [EXTENSION=VALUE]
 """
 import asyncio
 import base64
@@ -127,6 +133,7 @@ class Session:
     def __init__(self, front):
         self.front = front
         self.scram = None
+        self.expires_at = None
 
     def step(self, message):
         mech, args = self.front.mechanism, self.front.args
@@ -141,7 +148,34 @@ class Session:
             return b"", None if ok else "wrong user or password for %r" % user, True
         if mech.startswith("scram-"):
             return self.scram_step(message)
+        if mech == "oauthbearer":
+            return self.oauthbearer(message)
         return b"", "unknown mechanism", True
+
+    def oauthbearer(self, message):
+        import jwt
+
+        text = message.decode("utf-8", "replace")
+        if not text.startswith("n,,\x01") or not text.endswith("\x01\x01"):
+            return b"", "not an OAUTHBEARER client message", True
+        fields = dict(f.split("=", 1) for f in text[4:-2].split("\x01") if "=" in f)
+        auth = fields.pop("auth", "")
+        if not auth.startswith("Bearer "):
+            return b"", "no bearer token", True
+        public_key, audience = self.front.args[0], self.front.args[1]
+        with open(public_key, "rb") as f:
+            key = f.read()
+        try:
+            claims = jwt.decode(auth[len("Bearer "):], key, algorithms=["RS256"], audience=audience,
+                                options={"require": ["exp", "aud"]})
+        except jwt.PyJWTError as e:
+            return b'{"status":"invalid_token"}', "token: %s" % e, True
+        for wanted in self.front.args[2:]:
+            k, v = wanted.split("=", 1)
+            if fields.get(k) != v:
+                return b'{"status":"invalid_request"}', "extension %s is %r" % (k, fields.get(k)), True
+        self.expires_at = claims["exp"]
+        return b"", None, True
 
     def scram_step(self, message):
         from scramp import ScramException
@@ -172,6 +206,7 @@ class Front:
         base = self.mechanism.removesuffix("-lie")
         return {
             "msk-iam": "OAUTHBEARER",
+            "oauthbearer": "OAUTHBEARER",
             "plain": "PLAIN",
             "scram-sha-256": "SCRAM-SHA-256",
             "scram-sha-512": "SCRAM-SHA-512",
@@ -193,8 +228,16 @@ class Front:
         host, port = self.upstream.rsplit(":", 1)
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
         try:
-            if await self.authenticate(reader, writer, up_reader, up_writer):
-                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            session = await self.authenticate(reader, writer, up_reader, up_writer)
+            if session:
+                piping = asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+                if session.expires_at is None:
+                    await piping
+                else:
+                    try:
+                        await asyncio.wait_for(piping, max(0.0, session.expires_at - time.time()))
+                    except asyncio.TimeoutError:
+                        say("session expired")
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -202,7 +245,7 @@ class Front:
                 w.close()
 
     async def authenticate(self, reader, writer, up_reader, up_writer):
-        """Answers the handshake; True once the client authenticated."""
+        """Answers the handshake; the session once the client authenticated, else None."""
         session = Session(self)
         while True:
             (size,) = struct.unpack(">i", await reader.readexactly(4))
@@ -224,7 +267,7 @@ class Front:
                 await writer.drain()
                 if code:
                     say("auth failed: mechanism %s" % wanted)
-                    return False
+                    return None
             elif api == SASL_AUTHENTICATE:
                 if flexible:
                     n, i = uvarint(frame, i)
@@ -250,10 +293,10 @@ class Front:
                 if not done and not why:
                     continue
                 say("auth failed: %s" % why if why else "auth ok")
-                return not why
+                return None if why else session
             else:
                 say("auth failed: request %d before authentication" % api)
-                return False
+                return None
 
 
 async def pipe(reader, writer):

@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod broker;
+mod oidc;
 mod proxy;
 mod sasl_front;
 
 pub use broker::{BrokerKind, OwnBroker};
+pub use oidc::{OidcServer, OidcSettings};
 pub use proxy::{Fault, FaultProxy, ProxyStats, EXEMPT_CLIENT_ID};
 pub use sasl_front::SaslFront;
 

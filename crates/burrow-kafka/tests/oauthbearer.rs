@@ -1,0 +1,230 @@
+//! SASL OAUTHBEARER with tokens from an OAuth 2 / OIDC token endpoint (client credentials
+//! grant, scope, extensions) or a file, against a SASL front that verifies each JWT with PyJWT
+//! (signature, expiry, audience, extension) in front of a test broker: tokens are refreshed
+//! before they expire, a session closed at expiry is opened again with a new token, an endpoint
+//! that is down is named and recovered from, and wrong credentials, audience or extensions are
+//! refused with clear errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use burrow_kafka::oauth::{OAuthBearer, TokenSource};
+use burrow_kafka::{ClientConfig, KafkaClient, SaslConfig, SaslMechanism};
+use burrow_testkit::{free_port, BrokerKind, OidcServer, OidcSettings, OwnBroker, SaslFront};
+
+const SECRET: &str = "client-secret-7d1e";
+
+struct Setup {
+    oidc: OidcServer,
+    front: SaslFront,
+    _broker: OwnBroker,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An endpoint issuing tokens for `kafka-broker` living `lifetime_s`, and a front wanting
+/// `audience` and the extension `logicalCluster=lkc-42`, before a broker of the test's own.
+fn setup(name: &str, lifetime_s: u64, audience: &str) -> Option<Setup> {
+    let dir = std::env::temp_dir().join(format!("burrow-oauth-{name}-{}", std::process::id()));
+    let oidc = OidcServer::start(
+        &dir,
+        OidcSettings {
+            client_id: "burrow".into(),
+            client_secret: SECRET.into(),
+            audience: "kafka-broker".into(),
+            lifetime_s,
+            scope: "kafka".into(),
+        },
+    )?;
+    let port = free_port();
+    let broker = OwnBroker::start(BrokerKind::TansuSrc, Some(port))?;
+    let key = oidc.public_key().to_str().unwrap().to_string();
+    let front = SaslFront::start(
+        port,
+        &broker.addr(),
+        "oauthbearer",
+        &[&key, audience, "logicalCluster=lkc-42"],
+        None,
+    )?;
+    Some(Setup {
+        oidc,
+        front,
+        _broker: broker,
+        dir,
+    })
+}
+
+fn endpoint(s: &Setup, secret: &str, scope: &str) -> OAuthBearer {
+    OAuthBearer::new(
+        TokenSource::ClientCredentials {
+            url: s.oidc.url(),
+            client_id: "burrow".into(),
+            client_secret: secret.into(),
+            scope: scope.into(),
+        },
+        BTreeMap::from([("logicalCluster".to_string(), "lkc-42".to_string())]),
+    )
+}
+
+fn config(oauth: OAuthBearer) -> ClientConfig {
+    ClientConfig {
+        sasl: Some(SaslConfig {
+            mechanism: SaslMechanism::OAuthBearer,
+            username: String::new(),
+            password: String::new(),
+            handshake: true,
+            msk_iam: None,
+            oauth: Some(oauth),
+        }),
+        dial_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(10),
+        ..ClientConfig::default()
+    }
+}
+
+async fn connect(s: &Setup, oauth: OAuthBearer) -> Result<KafkaClient, String> {
+    KafkaClient::connect(&[s.front.addr()], config(oauth))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_fetched_refreshed_and_sessions_reopened_after_expiry() {
+    let Some(s) = setup("refresh", 4, "kafka-broker") else {
+        return;
+    };
+    let oauth = endpoint(&s, SECRET, "kafka");
+    let client = connect(&s, oauth.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}; front said {:?}", s.front.said()));
+    client.create_topic("oauth-topic", 1, 1).await.unwrap();
+    assert_eq!(s.oidc.issued(), 1, "{:?}", s.oidc.said());
+    // Past the token's expiry the front closes the session; the client connects again with a
+    // new token (the old one is past 80 % of its life) and goes on.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match client.refresh_metadata().await {
+            Ok(md) if md.topics.contains_key("oauth-topic") => break,
+            other => {
+                assert!(
+                    Instant::now() < deadline,
+                    "no metadata after the session expired: {:?}; front {:?}",
+                    other.err().map(|e| e.to_string()),
+                    s.front.said()
+                );
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+    assert!(s.oidc.issued() >= 2, "{:?}", s.oidc.said());
+    assert!(
+        s.front.said().iter().any(|l| l == "session expired"),
+        "{:?}",
+        s.front.said()
+    );
+    assert!(
+        s.front.said().iter().all(|l| !l.starts_with("auth failed")),
+        "{:?}",
+        s.front.said()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_secret_scope_audience_or_extension_are_refused_clearly() {
+    let Some(s) = setup("refused", 60, "kafka-broker") else {
+        return;
+    };
+    let err = connect(&s, endpoint(&s, "wrong-secret-0000", "kafka"))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a wrong client secret got a token"));
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(err.contains(&s.oidc.url()), "the endpoint is named: {err}");
+    assert!(
+        !err.contains("wrong-secret-0000"),
+        "the secret is shown: {err}"
+    );
+    let err = connect(&s, endpoint(&s, SECRET, "admin"))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a wrong scope got a token"));
+    assert!(err.contains("invalid_scope"), "{err}");
+    let no_extension = OAuthBearer::new(
+        TokenSource::ClientCredentials {
+            url: s.oidc.url(),
+            client_id: "burrow".into(),
+            client_secret: SECRET.into(),
+            scope: "kafka".into(),
+        },
+        BTreeMap::new(),
+    );
+    let err = connect(&s, no_extension)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a token without the extension was let in"));
+    assert!(
+        err.contains("authentication failed") && err.contains("extension"),
+        "{err}"
+    );
+    // A front that wants another audience.
+    drop(s);
+    let Some(s) = setup("audience", 60, "other-cluster") else {
+        return;
+    };
+    let err = connect(&s, endpoint(&s, SECRET, "kafka"))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a token for another audience was let in"));
+    assert!(err.to_lowercase().contains("audience"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_is_down_is_named_and_recovered_from() {
+    let Some(mut s) = setup("down", 60, "kafka-broker") else {
+        return;
+    };
+    s.oidc.stop();
+    let oauth = endpoint(&s, SECRET, "kafka");
+    let err = connect(&s, oauth.clone())
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("connected without a token endpoint"));
+    assert!(err.contains(&s.oidc.url()), "{err}");
+    s.oidc.start_again().unwrap();
+    let client = connect(&s, oauth)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; front said {:?}", s.front.said()));
+    client.refresh_metadata().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_is_read_at_every_connection() {
+    let Some(s) = setup("file", 60, "kafka-broker") else {
+        return;
+    };
+    let token = endpoint(&s, SECRET, "kafka").token(0).await.unwrap();
+    let file = s.dir.join("token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let from_file = OAuthBearer::new(
+        TokenSource::File(file.clone()),
+        BTreeMap::from([("logicalCluster".to_string(), "lkc-42".to_string())]),
+    );
+    let client = connect(&s, from_file.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}; front said {:?}", s.front.said()));
+    client.refresh_metadata().await.unwrap();
+    // A token the front cannot verify, written by whoever keeps the file: refused.
+    std::fs::write(&file, "not-a-jwt").unwrap();
+    let err = connect(&s, from_file)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a bad token from the file was let in"));
+    assert!(err.contains("authentication failed"), "{err}");
+}
