@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, ConsumerTopics, DeleteGroupEvent, Status};
 
 use crate::router::{self, Miss};
-use crate::timing::{partition_timing, BrokerHistories, PartitionWindow, Timing};
+use crate::timing::{
+    partition_timing, status_partition_timing, BrokerHistories, PartitionWindow, Timing,
+};
 use crate::{Api, LogLevel};
 use burrow_eval::timing::EstimateKind;
 
@@ -522,16 +524,7 @@ impl Api {
                             status: StatusWithLag::new(
                                 status,
                                 all,
-                                |p| {
-                                    let window = PartitionWindow {
-                                        topic: &p.topic,
-                                        partition: p.partition,
-                                        first: p.start.as_ref(),
-                                        last: p.end.as_ref(),
-                                        lag: p.current_lag,
-                                    };
-                                    partition_timing(now, cluster, &window, Some(seconds), &histories)
-                                },
+                                |p| status_partition_timing(now, cluster, p, Some(seconds), &histories),
                             ),
                             request: req,
                         },

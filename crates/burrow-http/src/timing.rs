@@ -72,6 +72,24 @@ pub(crate) fn partition_timing(
     )
 }
 
+/// [`partition_timing`] of a partition of an evaluation (its window from `start` to `end`).
+pub(crate) fn status_partition_timing(
+    now_ms: i64,
+    cluster: &str,
+    p: &burrow_core::PartitionStatus,
+    records: Option<&LagSeconds>,
+    histories: &BrokerHistories,
+) -> Timing {
+    let window = PartitionWindow {
+        topic: &p.topic,
+        partition: p.partition,
+        first: p.start.as_ref(),
+        last: p.end.as_ref(),
+        lag: p.current_lag,
+    };
+    partition_timing(now_ms, cluster, &window, records, histories)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, PartitionStatus, Status};
 
 use crate::api::Inner;
-use crate::timing::{partition_timing, BrokerHistories, PartitionWindow, Timing};
+use crate::timing::{status_partition_timing, BrokerHistories, Timing};
 
 /// A page's data, or the status and message of why not.
 pub(crate) type DataResult = Result<Value, (StatusCode, String)>;
@@ -54,7 +54,7 @@ pub(crate) fn overview(inner: &Inner, now: i64) -> Value {
                 continue;
             };
             *by_status.entry(status.status.as_str()).or_default() += 1;
-            let t = status_timing(inner, now, cluster, &status, records.is_some(), &histories);
+            let t = status_timing(now, cluster, &status, records, &histories);
             rows.push(json!([
                 ci,
                 group,
@@ -118,7 +118,7 @@ pub(crate) fn group(inner: &Inner, now: i64, params: &Params) -> DataResult {
         .partitions
         .iter()
         .map(|p| {
-            let t = timing_of(now, cluster, p, records, &histories);
+            let t = status_partition_timing(now, cluster, p, records, &histories);
             timings.push(t);
             let commits: Vec<Value> = usize::try_from(p.partition)
                 .ok()
@@ -221,7 +221,7 @@ pub(crate) fn topic(inner: &Inner, now: i64, params: &Params) -> DataResult {
         let worst = mine.iter().map(|p| p.status).max().unwrap_or(Status::Ok);
         let t = Timing::of_group(
             mine.iter()
-                .map(|p| timing_of(now, cluster, p, records, &histories)),
+                .map(|p| status_partition_timing(now, cluster, p, records, &histories)),
         );
         let mut v = json!({
             "group": group,
@@ -251,41 +251,19 @@ fn records_for<'a>(inner: &'a Inner, cluster: &str) -> Option<&'a crate::LagSeco
         .map(|(s, _)| s)
 }
 
-fn timing_of(
-    now: i64,
-    cluster: &str,
-    p: &PartitionStatus,
-    records: Option<&crate::LagSeconds>,
-    histories: &BrokerHistories,
-) -> Timing {
-    let window = PartitionWindow {
-        topic: &p.topic,
-        partition: p.partition,
-        first: p.start.as_ref(),
-        last: p.end.as_ref(),
-        lag: p.current_lag,
-    };
-    partition_timing(now, cluster, &window, records, histories)
-}
-
+/// The group's timing over every partition of its evaluation.
 fn status_timing(
-    inner: &Inner,
     now: i64,
     cluster: &str,
     status: &ConsumerGroupStatus,
-    with_records: bool,
+    records: Option<&crate::LagSeconds>,
     histories: &BrokerHistories,
 ) -> Timing {
-    let records = if with_records {
-        records_for(inner, cluster)
-    } else {
-        None
-    };
     Timing::of_group(
         status
             .partitions
             .iter()
-            .map(|p| timing_of(now, cluster, p, records, histories)),
+            .map(|p| status_partition_timing(now, cluster, p, records, histories)),
     )
 }
 
