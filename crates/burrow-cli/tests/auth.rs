@@ -134,7 +134,7 @@ ops = "{hash}"
     let (_, config) = request(server.port, "GET", "/v3/config", None);
     // The log is written by a background writer.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !server.log().contains("request refused") && Instant::now() < deadline {
+    while !server.log().contains("bearer token #1") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
     let log = server.log();
@@ -142,6 +142,18 @@ ops = "{hash}"
     assert!(
         log.contains("user=ops") || log.contains("user=\"ops\""),
         "the refused user is named: {log}"
+    );
+    // Changes let in are audited with who made them.
+    assert!(
+        log.lines().any(|l| l.contains("request authorized")
+            && l.contains("user ops")
+            && l.contains("DELETE")),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("request authorized") && l.contains("bearer token #1")),
+        "{log}"
     );
     for (what, text) in [
         ("log", &log),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use burrow_core::throttle::ThrottleMap;
 
-use crate::auth::{Auth, AuthMetrics, Refusal};
+use crate::auth::{Auth, AuthMetrics, Principal, Refusal};
 use crate::{Api, HttpError};
 
 /// Largest request body read (only `POST /v3/admin/loglevel` has one).
@@ -101,7 +101,13 @@ async fn admit(
         .await
         .unwrap_or(Err(Refusal::BadCredentials))
     };
-    let why = decision.err()?;
+    let why = match decision {
+        Ok(principal) => {
+            audit(conn, parts, &principal);
+            return None;
+        }
+        Err(why) => why,
+    };
     if let Some(m) = &conn.metrics {
         m.refused(&conn.name, why);
     }
@@ -119,6 +125,28 @@ async fn admit(
         );
     }
     Some(api.deny(why, path, auth.challenge()))
+}
+
+/// An audit line for every change let in by credentials: who (user, token's line, or
+/// certificate subject), from where, what.
+fn audit(conn: &Connection, parts: &hyper::http::request::Parts, principal: &Principal) {
+    if parts.method == hyper::Method::GET || parts.method == hyper::Method::HEAD {
+        return;
+    }
+    let who = match principal {
+        Principal::Anonymous => return,
+        Principal::User(u) => format!("user {u}"),
+        Principal::Token(n) => format!("bearer token #{n}"),
+        Principal::Certificate(s) => format!("certificate {s}"),
+    };
+    tracing::info!(
+        listener = %conn.name,
+        peer = %conn.peer,
+        method = %parts.method,
+        path = parts.uri.path(),
+        by = %who,
+        "request authorized"
+    );
 }
 
 /// The user name of a Basic `Authorization` header, for logs (never the password).
