@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, ConsumerTopics, DeleteGroupEvent, Status};
 
 use crate::router::{self, Miss};
-use crate::timing::{
-    partition_timing, status_partition_timing, BrokerHistories, PartitionWindow, Timing,
-};
+use crate::timing::{partition_timing, status_partition_timing, PartitionWindow, Timing};
 use crate::{Api, LogLevel};
 use burrow_eval::timing::EstimateKind;
 
@@ -456,7 +454,7 @@ impl Api {
                 };
                 match inner.lag_seconds.as_ref().filter(|(_, c)| c.contains(cluster)) {
                     Some((seconds, _)) => {
-                        let histories = BrokerHistories::fetch(&inner.storage, cluster, topics.keys().map(String::as_str));
+                        let histories = inner.storage.broker_histories(cluster, topics.keys().map(String::as_str));
                         self.serialize(
                         StatusCode::OK,
                         &DetailBodyWithLag {
@@ -515,7 +513,7 @@ impl Api {
                 match inner.lag_seconds.as_ref().filter(|(_, c)| c.contains(cluster)) {
                     Some((seconds, _)) => {
                         let all = evaluation.as_ref().map_or(&[][..], |e| &e.partitions);
-                        let histories = BrokerHistories::fetch(&inner.storage, cluster, all.iter().map(|p| p.topic.as_str()));
+                        let histories = inner.storage.broker_histories(cluster, all.iter().map(|p| p.topic.as_str()));
                         self.serialize(
                         code,
                         &StatusBodyWithLag {

@@ -2,44 +2,11 @@
 //! known (the server's [`LagSeconds`]), else estimated from the stored broker end offsets
 //! ([`burrow_eval::timing`]), and the drain estimate beside it.
 
-use std::collections::HashMap;
-
-use burrow_core::{BrokerOffset, ConsumerOffset};
+use burrow_core::ConsumerOffset;
 pub(crate) use burrow_eval::timing::Timing;
-use burrow_storage::Storage;
+pub(crate) use burrow_storage::BrokerHistories;
 
 use crate::LagSeconds;
-
-/// The broker end-offset histories of one cluster's topics, fetched once per body.
-pub(crate) struct BrokerHistories(HashMap<String, Vec<Vec<BrokerOffset>>>);
-
-impl BrokerHistories {
-    /// The histories of `topics` in `cluster`.
-    pub(crate) fn fetch<'a>(
-        storage: &Storage,
-        cluster: &str,
-        topics: impl IntoIterator<Item = &'a str>,
-    ) -> Self {
-        let mut map = HashMap::new();
-        for topic in topics {
-            if map.contains_key(topic) {
-                continue;
-            }
-            if let Some(h) = storage.fetch_broker_history(cluster, topic) {
-                map.insert(topic.to_string(), h);
-            }
-        }
-        BrokerHistories(map)
-    }
-
-    /// One partition's samples, oldest first (empty when unknown).
-    pub(crate) fn partition(&self, topic: &str, partition: i32) -> &[BrokerOffset] {
-        usize::try_from(partition)
-            .ok()
-            .and_then(|i| self.0.get(topic)?.get(i))
-            .map_or(&[], Vec::as_slice)
-    }
-}
 
 /// What the timing of a partition is computed from.
 pub(crate) struct PartitionWindow<'a> {
@@ -97,7 +64,8 @@ mod tests {
 
     #[test]
     fn without_the_record_the_broker_history_estimates() {
-        let storage = Storage::new(burrow_storage::StorageConfig::default(), ["c"]).unwrap();
+        let storage =
+            burrow_storage::Storage::new(burrow_storage::StorageConfig::default(), ["c"]).unwrap();
         for (ts, off) in [(10_000, 100), (20_000, 200)] {
             let _ = storage.set_broker_offset(&burrow_core::BrokerOffsetEvent {
                 cluster: "c".into(),
@@ -108,7 +76,7 @@ mod tests {
                 partition_count: 1,
             });
         }
-        let h = BrokerHistories::fetch(&storage, "c", ["t", "t", "missing"]);
+        let h = storage.broker_histories("c", ["t", "t", "missing"]);
         let last = ConsumerOffset {
             offset: 149,
             order: 1,

@@ -82,24 +82,14 @@ pub fn timing_from_storage(
     status: &ConsumerGroupStatus,
     record_seconds: impl Fn(&burrow_core::PartitionStatus, i64) -> Option<f64>,
 ) -> GroupTiming {
-    let mut histories: BTreeMap<&str, Vec<Vec<burrow_core::BrokerOffset>>> = BTreeMap::new();
-    for p in &status.partitions {
-        if !histories.contains_key(p.topic.as_str()) {
-            let h = storage
-                .fetch_broker_history(&status.cluster, &p.topic)
-                .unwrap_or_default();
-            histories.insert(&p.topic, h);
-        }
-    }
+    let histories = storage.broker_histories(
+        &status.cluster,
+        status.partitions.iter().map(|p| p.topic.as_str()),
+    );
     GroupTiming::of_status(
         now_ms,
         status,
-        |topic, partition| {
-            usize::try_from(partition)
-                .ok()
-                .and_then(|i| histories.get(topic)?.get(i))
-                .map_or(&[], Vec::as_slice)
-        },
+        |topic, partition| histories.partition(topic, partition),
         record_seconds,
     )
 }

@@ -22,7 +22,9 @@ pub use snapshot::{
     ClusterSnapshot, GroupSnapshot, PartitionSnapshot, RestoreReport, Snapshot, SnapshotOffset,
     SnapshotView, SNAPSHOT_FORMAT,
 };
-pub use store::{CommitWriter, DropReason, Freshness, Outcome, Storage, StorageStats};
+pub use store::{
+    BrokerHistories, CommitWriter, DropReason, Freshness, Outcome, Storage, StorageStats,
+};
 
 /// Bytes of one stored commit slot (offset, order, timestamp, observedAt, lag).
 pub const COMMIT_SLOT_BYTES: usize = std::mem::size_of::<ring::Slot>();

@@ -278,6 +278,20 @@ pub struct StorageStats {
     pub commits: usize,
 }
 
+/// Broker end-offset samples of some topics ([`Storage::broker_histories`]).
+#[derive(Debug, Clone, Default)]
+pub struct BrokerHistories(HashMap<String, Vec<Vec<BrokerOffset>>>);
+
+impl BrokerHistories {
+    /// One partition's samples, oldest first (empty when unknown).
+    pub fn partition(&self, topic: &str, partition: i32) -> &[BrokerOffset] {
+        usize::try_from(partition)
+            .ok()
+            .and_then(|i| self.0.get(topic)?.get(i))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// When a cluster's data last moved ([`Storage::freshness`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Freshness {
@@ -722,22 +736,31 @@ impl Storage {
         )
     }
 
-    /// The stored broker end offsets of each partition of a topic with the times they were
-    /// fetched, oldest first (at most `intervals` each); the index is the partition id. `None` for
-    /// an unknown cluster or topic.
-    pub fn fetch_broker_history(
+    /// The stored broker end offsets of `topics` in `cluster` with the times they were fetched
+    /// (at most `intervals` per partition, oldest first), read once for repeated lookups.
+    /// Unknown clusters and topics have no samples.
+    pub fn broker_histories<'a>(
         &self,
         cluster: &str,
-        topic: &str,
-    ) -> Option<Vec<Vec<BrokerOffset>>> {
-        let cluster = self.clusters.get(cluster)?;
-        let partitions = cluster.brokers.get(topic)?;
-        Some(
-            partitions
-                .iter()
-                .map(|r| r.iter().copied().collect())
-                .collect(),
-        )
+        topics: impl IntoIterator<Item = &'a str>,
+    ) -> BrokerHistories {
+        let mut map = HashMap::new();
+        let Some(cluster) = self.clusters.get(cluster) else {
+            return BrokerHistories(map);
+        };
+        for topic in topics {
+            if map.contains_key(topic) {
+                continue;
+            }
+            if let Some(partitions) = cluster.brokers.get(topic) {
+                let h: Vec<Vec<BrokerOffset>> = partitions
+                    .iter()
+                    .map(|r| r.iter().copied().collect())
+                    .collect();
+                map.insert(topic.to_string(), h);
+            }
+        }
+        BrokerHistories(map)
     }
 
     /// When a cluster's data last moved: the newest broker end-offset fetch and the newest

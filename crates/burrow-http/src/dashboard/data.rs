@@ -45,8 +45,9 @@ pub(crate) fn overview(inner: &Inner, now: i64) -> Value {
     for (ci, cluster) in clusters.iter().enumerate() {
         let fresh = inner.storage.freshness(cluster).unwrap_or_default();
         let topics = inner.storage.fetch_topics(cluster).unwrap_or_default();
-        let histories =
-            BrokerHistories::fetch(&inner.storage, cluster, topics.iter().map(String::as_str));
+        let histories = inner
+            .storage
+            .broker_histories(cluster, topics.iter().map(String::as_str));
         let records = records_for(inner, cluster);
         let mut by_status: HashMap<&'static str, usize> = HashMap::new();
         for group in inner.storage.fetch_consumers(cluster).unwrap_or_default() {
@@ -107,11 +108,9 @@ pub(crate) fn group(inner: &Inner, now: i64, params: &Params) -> DataResult {
         .storage
         .fetch_consumer(now, cluster, group)
         .unwrap_or_default();
-    let histories = BrokerHistories::fetch(
-        &inner.storage,
-        cluster,
-        status.partitions.iter().map(|p| p.topic.as_str()),
-    );
+    let histories = inner
+        .storage
+        .broker_histories(cluster, status.partitions.iter().map(|p| p.topic.as_str()));
     let records = records_for(inner, cluster);
     let mut timings = Vec::new();
     let partitions: Vec<Value> = status
@@ -176,7 +175,7 @@ pub(crate) fn topic(inner: &Inner, now: i64, params: &Params) -> DataResult {
     let Some(ends) = inner.storage.fetch_topic(cluster, topic) else {
         return Err((StatusCode::NOT_FOUND, "cluster or topic not found".into()));
     };
-    let histories = BrokerHistories::fetch(&inner.storage, cluster, [topic]);
+    let histories = inner.storage.broker_histories(cluster, [topic]);
     let partitions: Vec<Value> = ends
         .iter()
         .enumerate()
