@@ -9,6 +9,11 @@ use std::collections::BTreeMap;
 use burrow_core::{BrokerOffset, ConsumerGroupStatus, ConsumerOffset, PartitionStatus};
 use serde::Serialize;
 
+/// Seconds as every body and template gives them: to the millisecond.
+pub fn to_millisecond(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
 /// How a lag-in-seconds estimate was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -181,11 +181,11 @@ struct Seconds(f64);
 
 impl Serialize for Seconds {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let ms = (self.0 * 1000.0).round();
-        if ms % 1000.0 == 0.0 && ms.abs() < 9e15 {
-            serializer.serialize_i64((ms / 1000.0) as i64)
+        let seconds = burrow_eval::timing::to_millisecond(self.0);
+        if seconds.fract() == 0.0 && seconds.abs() < 9e12 {
+            serializer.serialize_i64(seconds as i64)
         } else {
-            serializer.serialize_f64(ms / 1000.0)
+            serializer.serialize_f64(seconds)
         }
     }
 }

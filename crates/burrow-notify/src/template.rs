@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
-use burrow_eval::timing::{GroupTiming, Timing};
+use burrow_eval::timing::{to_millisecond, GroupTiming, Timing};
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
@@ -77,11 +77,7 @@ impl PartitionObj {
 /// burrow-rs's lag in time and drain (not enumerated: JSON and iteration show Burrow's
 /// fields): `LagSeconds`, `LagSecondsEstimated`, `Drain`, `DrainSeconds`.
 fn timing_value(t: Option<Timing>, name: &str) -> Option<Value> {
-    let seconds = |s: Option<f64>| {
-        s.map_or(Value::from(()), |s| {
-            Value::from((s * 1000.0).round() / 1000.0)
-        })
-    };
+    let seconds = |s: Option<f64>| s.map_or(Value::from(()), |s| Value::from(to_millisecond(s)));
     Some(match name {
         "LagSeconds" => seconds(t.and_then(|t| t.seconds)),
         "LagSecondsEstimated" => Value::from(t.is_some_and(|t| t.estimate.is_some())),

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use burrow_core::{ConsumerGroupStatus, PartitionStatus, Status};
 
 use crate::api::Inner;
+use burrow_eval::timing::to_millisecond;
+
 use crate::timing::{status_partition_timing, BrokerHistories, Timing};
 
 /// A page's data, or the status and message of why not.
@@ -61,7 +63,7 @@ pub(crate) fn overview(inner: &Inner, now: i64) -> Value {
                 group,
                 status.status.as_str(),
                 status.totallag,
-                t.seconds.map(millis),
+                t.seconds.map(to_millisecond),
                 u8::from(t.estimate.is_some()),
                 status.partition_count,
                 status
@@ -268,16 +270,14 @@ fn status_timing(
 
 fn add_timing(v: &mut Value, t: Timing) {
     if let Value::Object(m) = v {
-        m.insert("lag_seconds".into(), json!(t.seconds.map(millis)));
+        m.insert("lag_seconds".into(), json!(t.seconds.map(to_millisecond)));
         m.insert("lag_seconds_estimate".into(), json!(t.estimate));
         m.insert("drain".into(), json!(t.drain.state()));
-        m.insert("drain_seconds".into(), json!(t.drain.seconds().map(millis)));
+        m.insert(
+            "drain_seconds".into(),
+            json!(t.drain.seconds().map(to_millisecond)),
+        );
     }
-}
-
-/// Seconds to the millisecond.
-fn millis(seconds: f64) -> f64 {
-    (seconds * 1000.0).round() / 1000.0
 }
 
 /// The cluster module's `offset-refresh` (seconds), which tells the page when data is stale.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
-use burrow_eval::timing::{GroupTiming, Timing};
+use burrow_eval::timing::{to_millisecond, GroupTiming, Timing};
 use gotmpl::{Object, TemplateError, Value};
 
 use super::time::GoTime;
@@ -41,8 +41,7 @@ pub fn notification_value(n: &Notification) -> Value {
 /// estimated from the end offsets), `Drain` (`caught_up`, `draining`, `not_draining` or
 /// `unknown`) and `DrainSeconds` (seconds to lag 0, or nil).
 fn timing_field(t: Option<Timing>, name: &str) -> Option<Value> {
-    let seconds =
-        |s: Option<f64>| s.map_or(Value::Nil, |s| Value::Float((s * 1000.0).round() / 1000.0));
+    let seconds = |s: Option<f64>| s.map_or(Value::Nil, |s| Value::Float(to_millisecond(s)));
     Some(match name {
         "LagSeconds" => seconds(t.and_then(|t| t.seconds)),
         "LagSecondsEstimated" => Value::Bool(t.is_some_and(|t| t.estimate.is_some())),
