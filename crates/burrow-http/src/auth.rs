@@ -251,8 +251,7 @@ impl Auth {
             });
         };
         let value = value.to_str().map_err(|_| Refusal::Malformed)?;
-        let (scheme, rest) = value.split_once(' ').ok_or(Refusal::Malformed)?;
-        let rest = rest.trim();
+        let (scheme, rest) = scheme_and_credentials(value).ok_or(Refusal::Malformed)?;
         if scheme.eq_ignore_ascii_case("basic") && !self.users.is_empty() {
             self.basic(rest)
         } else if scheme.eq_ignore_ascii_case("bearer") && !self.tokens.is_empty() {
@@ -263,10 +262,7 @@ impl Auth {
     }
 
     fn basic(&self, encoded: &str) -> Result<Principal, Refusal> {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|_| Refusal::Malformed)?;
-        let text = String::from_utf8(decoded).map_err(|_| Refusal::Malformed)?;
+        let text = decode_basic(encoded).ok_or(Refusal::Malformed)?;
         let (user, password) = text.split_once(':').ok_or(Refusal::Malformed)?;
         let key = sha256(text.as_bytes());
         if self.was_verified(&key) {
@@ -322,6 +318,33 @@ impl Auth {
         }
         remembered.insert(key, Instant::now());
     }
+}
+
+/// The scheme and the credentials of an `Authorization` value.
+fn scheme_and_credentials(value: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = value.split_once(' ')?;
+    Some((scheme, rest.trim()))
+}
+
+/// The `user:password` text of Basic credentials.
+fn decode_basic(encoded: &str) -> Option<String> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    String::from_utf8(decoded).ok()
+}
+
+/// The user name a Basic `Authorization` header claims, for logs (never the password; at most
+/// 64 characters).
+pub(crate) fn claimed_user(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = scheme_and_credentials(value)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let text = decode_basic(rest)?;
+    let (user, _) = text.split_once(':')?;
+    Some(user.chars().take(64).collect())
 }
 
 /// Subjects compared as RFC 4514 strings, ignoring the spaces after commas and case.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use burrow_core::throttle::ThrottleMap;
 
-use crate::auth::{Auth, AuthMetrics, Principal, Refusal};
+use crate::auth::{claimed_user, Auth, AuthMetrics, Principal, Refusal};
 use crate::{Api, HttpError};
 
 /// Largest request body read (only `POST /v3/admin/loglevel` has one).
@@ -118,7 +118,7 @@ async fn admit(
             method = %parts.method,
             path,
             reason = why.as_str(),
-            user = basic_user(&parts.headers).as_deref().unwrap_or(""),
+            user = claimed_user(&parts.headers).as_deref().unwrap_or(""),
             client_certificate = conn.client_subject.as_deref().unwrap_or(""),
             suppressed,
             "request refused: no valid credentials"
@@ -147,22 +147,6 @@ fn audit(conn: &Connection, parts: &hyper::http::request::Parts, principal: &Pri
         by = %who,
         "request authorized"
     );
-}
-
-/// The user name of a Basic `Authorization` header, for logs (never the password).
-fn basic_user(headers: &hyper::HeaderMap) -> Option<String> {
-    use base64::Engine;
-    let value = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, _) = text.split_once(':')?;
-    Some(user.chars().take(64).collect())
 }
 
 async fn handle(
