@@ -739,7 +739,8 @@ fn redirect(method: &Method, location: &str) -> HttpResponse {
     resp
 }
 
-fn plain(code: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
+/// A `text/plain` answer.
+pub(crate) fn plain(code: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = code;
     resp.headers_mut().insert(

@@ -19,7 +19,7 @@ use hyper::header::{
 };
 use hyper::{Method, Response, StatusCode};
 
-use crate::routes::HttpResponse;
+use crate::routes::{plain, HttpResponse};
 use crate::Api;
 
 /// The dashboard's path prefix.
@@ -170,16 +170,6 @@ fn moved(location: &'static str) -> HttpResponse {
     *resp.status_mut() = StatusCode::MOVED_PERMANENTLY;
     resp.headers_mut()
         .insert(LOCATION, HeaderValue::from_static(location));
-    resp
-}
-
-fn plain(code: StatusCode, body: &'static str) -> HttpResponse {
-    let mut resp = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *resp.status_mut() = code;
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
     resp
 }
 
