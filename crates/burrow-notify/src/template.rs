@@ -74,16 +74,43 @@ impl PartitionObj {
     }
 }
 
-/// burrow-rs's lag in time and drain (not enumerated: JSON and iteration show Burrow's
-/// fields): `LagSeconds`, `LagSecondsEstimated`, `Drain`, `DrainSeconds`.
-fn timing_value(t: Option<Timing>, name: &str) -> Option<Value> {
-    let seconds = |s: Option<f64>| s.map_or(Value::from(()), |s| Value::from(to_millisecond(s)));
+/// burrow-rs's lag in time and drain fields of both engines, by name: `LagSeconds`,
+/// `LagSecondsEstimated`, `Drain`, `DrainSeconds` (not enumerated by Jinja: JSON and iteration
+/// show Burrow's fields).
+pub(crate) enum TimingField {
+    /// Seconds to the millisecond.
+    Seconds(f64),
+    /// Not known.
+    Nothing,
+    /// A yes or no.
+    Flag(bool),
+    /// A state's name.
+    Word(&'static str),
+}
+
+/// The field `name` of `t` (a partition's or the group's timing), or `None` for other names.
+pub(crate) fn timing_field(t: Option<Timing>, name: &str) -> Option<TimingField> {
+    let seconds = |s: Option<f64>| {
+        s.map_or(TimingField::Nothing, |s| {
+            TimingField::Seconds(to_millisecond(s))
+        })
+    };
     Some(match name {
         "LagSeconds" => seconds(t.and_then(|t| t.seconds)),
-        "LagSecondsEstimated" => Value::from(t.is_some_and(|t| t.estimate.is_some())),
-        "Drain" => Value::from(t.map_or("unknown", |t| t.drain.state())),
+        "LagSecondsEstimated" => TimingField::Flag(t.is_some_and(|t| t.estimate.is_some())),
+        "Drain" => TimingField::Word(t.map_or("unknown", |t| t.drain.state())),
         "DrainSeconds" => seconds(t.and_then(|t| t.drain.seconds())),
         _ => return None,
+    })
+}
+
+/// [`timing_field`] as a Jinja value.
+fn timing_value(t: Option<Timing>, name: &str) -> Option<Value> {
+    Some(match timing_field(t, name)? {
+        TimingField::Seconds(s) => Value::from(s),
+        TimingField::Nothing => Value::from(()),
+        TimingField::Flag(b) => Value::from(b),
+        TimingField::Word(w) => Value::from(w),
     })
 }
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use burrow_core::{ConsumerGroupStatus, ConsumerOffset, PartitionStatus, Status};
-use burrow_eval::timing::{to_millisecond, GroupTiming, Timing};
+use burrow_eval::timing::{GroupTiming, Timing};
 use gotmpl::{Object, TemplateError, Value};
 
 use super::time::GoTime;
@@ -41,13 +41,12 @@ pub fn notification_value(n: &Notification) -> Value {
 /// estimated from the end offsets), `Drain` (`caught_up`, `draining`, `not_draining` or
 /// `unknown`) and `DrainSeconds` (seconds to lag 0, or nil).
 fn timing_field(t: Option<Timing>, name: &str) -> Option<Value> {
-    let seconds = |s: Option<f64>| s.map_or(Value::Nil, |s| Value::Float(to_millisecond(s)));
-    Some(match name {
-        "LagSeconds" => seconds(t.and_then(|t| t.seconds)),
-        "LagSecondsEstimated" => Value::Bool(t.is_some_and(|t| t.estimate.is_some())),
-        "Drain" => string(t.map_or("unknown", |t| t.drain.state())),
-        "DrainSeconds" => seconds(t.and_then(|t| t.drain.seconds())),
-        _ => return None,
+    use crate::template::TimingField;
+    Some(match crate::template::timing_field(t, name)? {
+        TimingField::Seconds(s) => Value::Float(s),
+        TimingField::Nothing => Value::Nil,
+        TimingField::Flag(b) => Value::Bool(b),
+        TimingField::Word(w) => string(w),
     })
 }
 
