@@ -6,13 +6,20 @@
 //! half and routes each response to the waiting caller. Any socket error, malformed frame or
 //! response timeout marks the connection broken: every waiting request fails at once, and the
 //! client replaces the connection instead of reusing it.
+//!
+//! A broker that limits SASL sessions (`connections.max.reauth.ms`, KIP-368) closes a connection
+//! at the first request after its session ended. The connection is renewed before that instead:
+//! past 85–95 % of the lifetime the broker announced (chosen at random, as Kafka's Java client
+//! does, so a fleet does not reconnect at once) the client opens a new connection, authenticated
+//! afresh, for the next requests; requests already sent on the old one finish there.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
+use rand::Rng;
 use kafka_protocol::protocol::{Request, StrBytes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -54,6 +61,8 @@ pub(crate) struct BrokerConnection {
     next_id: AtomicI32,
     frames: mpsc::UnboundedSender<Bytes>,
     tasks: [JoinHandle<()>; 2],
+    /// When to stop sending on this connection because its SASL session is about to end.
+    renew_at: Option<Instant>,
 }
 
 impl Drop for BrokerConnection {
@@ -106,20 +115,27 @@ impl BrokerConnection {
             stream: &mut stream,
             client_id: &client_id,
             next_id: 0,
+            session_lifetime: None,
         };
         let versions = setup.api_versions().await?;
         if let Some(sasl) = &config.sasl {
             sasl::authenticate(&mut setup, &versions, sasl).await?;
         }
         let next_id = setup.next_id;
-        Ok(Self::start(
+        let renew_at = setup.session_lifetime.map(|lifetime| {
+            tracing::debug!(broker = addr, ?lifetime, "SASL session lifetime announced");
+            Instant::now() + lifetime.mul_f64(rand::rng().random_range(0.85..0.95))
+        });
+        let mut conn = Self::start(
             addr,
             client_id,
             config.read_timeout,
             versions,
             stream,
             next_id,
-        ))
+        );
+        conn.renew_at = renew_at;
+        Ok(conn)
     }
 
     fn start(
@@ -147,6 +163,7 @@ impl BrokerConnection {
             next_id: AtomicI32::new(next_id),
             frames,
             tasks: [writer, reader],
+            renew_at: None,
         }
     }
 
@@ -158,6 +175,12 @@ impl BrokerConnection {
     /// Whether the connection failed and must be replaced.
     pub(crate) fn is_broken(&self) -> bool {
         self.shared.broken.load(Ordering::SeqCst)
+    }
+
+    /// Whether the broker's SASL session on this connection is about to end, so that new
+    /// requests go on a new connection.
+    pub(crate) fn needs_renewal(&self) -> bool {
+        self.renew_at.is_some_and(|at| Instant::now() >= at)
     }
 
     /// The highest version of `R` both sides speak, capped at `cap`.

@@ -31,6 +31,9 @@ pub(crate) struct Setup<'a> {
     pub(crate) stream: &'a mut Box<dyn Stream>,
     pub(crate) client_id: &'a StrBytes,
     pub(crate) next_id: i32,
+    /// How long the broker keeps the authenticated session (SaslAuthenticate v1+,
+    /// KIP-368), when it said.
+    pub(crate) session_lifetime: Option<std::time::Duration>,
 }
 
 impl Setup<'_> {
@@ -131,6 +134,12 @@ impl Setup<'_> {
         token: Vec<u8>,
     ) -> Result<SaslAuthenticateResponse> {
         let req = SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token));
-        self.request(&req, version).await
+        let resp: SaslAuthenticateResponse = self.request(&req, version).await?;
+        if resp.error_code == 0 && resp.session_lifetime_ms > 0 {
+            self.session_lifetime = Some(std::time::Duration::from_millis(
+                resp.session_lifetime_ms.unsigned_abs(),
+            ));
+        }
+        Ok(resp)
     }
 }

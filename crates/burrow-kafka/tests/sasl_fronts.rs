@@ -2,7 +2,9 @@
 //! test broker (`burrow-testkit/fronts/sasl_front.py`) whose SCRAM server side is scramp's
 //! (PyPI) and whose PLAIN check is plain. The right password gets through to the broker; a
 //! wrong password, a mechanism the server does not offer, and a server whose final SCRAM
-//! message does not prove it knows the password are refused with a clear error.
+//! message does not prove it knows the password are refused with a clear error. A server that
+//! ends sessions (`connections.max.reauth.ms`) never sees a request after one ended: the client
+//! authenticates a new connection before.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -26,9 +28,15 @@ fn behind(mechanism: &str) -> Option<Behind> {
 /// [`behind`] on a broker of `kind` (one that advertises the port it is told: both tansu
 /// builds; noida-db advertises its own, so clients would pass the front by).
 fn behind_on(mechanism: &str, kind: BrokerKind) -> Option<Behind> {
+    behind_with(mechanism, kind, &[])
+}
+
+/// [`behind_on`] with more arguments for the front (`--session-ms N`).
+fn behind_with(mechanism: &str, kind: BrokerKind, options: &[&str]) -> Option<Behind> {
     let port = free_port();
     let broker = OwnBroker::start(kind, Some(port))?;
-    let front = SaslFront::start(port, &broker.addr(), mechanism, &[USER, PASSWORD], None)?;
+    let args: Vec<&str> = options.iter().copied().chain([USER, PASSWORD]).collect();
+    let front = SaslFront::start(port, &broker.addr(), mechanism, &args, None)?;
     Some(Behind {
         front,
         _broker: broker,
@@ -166,4 +174,51 @@ async fn a_server_that_cannot_prove_the_password_is_refused() {
         b.front.said()
     );
     assert!(err.to_lowercase().contains("signature"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_renewed_before_the_server_ends_them() {
+    // Sessions of 1.5 s; the server closes a connection at its first request after the end.
+    let Some(b) = behind_with(
+        "scram-sha-512",
+        BrokerKind::TansuSrc,
+        &["--session-ms", "1500"],
+    ) else {
+        return;
+    };
+    let client = connect(
+        &b.front.addr(),
+        config(SaslMechanism::ScramSha512, PASSWORD),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}; the front said {:?}", b.front.said()));
+    // Requests without pause over four lifetimes, then one after an idle lifetime: none fails.
+    let until = std::time::Instant::now() + Duration::from_secs(6);
+    let mut requests = 0;
+    while std::time::Instant::now() < until {
+        client.refresh_metadata().await.unwrap_or_else(|e| {
+            panic!(
+                "request {requests}: {e}; the front said {:?}",
+                b.front.said()
+            )
+        });
+        requests += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    client
+        .refresh_metadata()
+        .await
+        .unwrap_or_else(|e| panic!("after a pause: {e}; the front said {:?}", b.front.said()));
+    assert!(front_says(&b.front, |_| true));
+    let said = b.front.said();
+    let sessions = said.iter().filter(|l| *l == "auth ok").count();
+    assert!(
+        sessions >= 5,
+        "{requests} requests in {sessions} sessions: {said:?}"
+    );
+    assert!(
+        !said.iter().any(|l| l == "session expired"),
+        "a request came after its session ended: {said:?}"
+    );
 }

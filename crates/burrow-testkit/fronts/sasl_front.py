@@ -9,8 +9,7 @@ signature, be for kafka-cluster:Connect, and be fresh (signed within 5 minutes, 
 
 Mechanism `oauthbearer`: SASL OAUTHBEARER (RFC 7628) with a JWT, verified with PyJWT against
 the RS256 public key given (signature, expiry, audience), with the SASL extension given present.
-The connection is closed when the token expires, as a broker with connections.max.reauth.ms
-closes a connection whose session ended.
+The session ends when the token expires.
 
 Mechanism `plain`: SASL PLAIN, the user and password compared with the ones given.
 
@@ -19,11 +18,16 @@ Mechanisms `scram-sha-256` and `scram-sha-512`: the server side of SCRAM is scra
 (4096 iterations). `scram-sha-256-lie` (and -512-): a server that knows the password but sends a
 server-final message with a wrong signature (`v=`), which a client must refuse.
 
+Sessions, as a broker with connections.max.reauth.ms keeps them (KIP-368): `--session-ms N`
+ends every session N ms after authentication (and a token's session when the token expires, if
+sooner). SaslAuthenticate v1+ tells the client the session's lifetime; the first request after the
+session ended closes the connection unanswered ("session expired"), as Kafka does.
+
 Requests before authentication other than ApiVersions, SaslHandshake and SaslAuthenticate close
 the connection, as a broker does. Prints "listening PORT" once ready, and one line per
 authentication ("auth ok ..." / "auth failed: ...").
 
-usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [ARGS...]
+usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [--session-ms N] [ARGS...]
   msk-iam ARGS: ACCESS_KEY_ID SECRET_ACCESS_KEY
   plain, scram-sha-256[-lie], scram-sha-512[-lie] ARGS: USER PASSWORD
   oauthbearer ARGS: PUBLIC_KEY_PEM AUDIENCE [EXTENSION=VALUE]
@@ -135,6 +139,19 @@ class Session:
         self.scram = None
         self.expires_at = None
 
+    def started(self):
+        """The client authenticated: the session ends at the front's session length, or when
+        its token expires if sooner."""
+        if self.front.session_ms is not None:
+            end = time.time() + self.front.session_ms / 1000
+            self.expires_at = end if self.expires_at is None else min(self.expires_at, end)
+
+    def lifetime_ms(self):
+        """What SaslAuthenticate v1+ says of the session: its milliseconds left, 0 for none."""
+        if self.expires_at is None:
+            return 0
+        return max(1, int((self.expires_at - time.time()) * 1000))
+
     def step(self, message):
         mech, args = self.front.mechanism, self.front.args
         if mech == "msk-iam":
@@ -196,10 +213,11 @@ class Session:
 
 
 class Front:
-    def __init__(self, upstream, mechanism, args):
+    def __init__(self, upstream, mechanism, args, session_ms=None):
         self.upstream = upstream
         self.mechanism = mechanism
         self.args = args
+        self.session_ms = session_ms
         self._scram_info = None
 
     def wire_name(self):
@@ -230,14 +248,7 @@ class Front:
         try:
             session = await self.authenticate(reader, writer, up_reader, up_writer)
             if session:
-                piping = asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-                if session.expires_at is None:
-                    await piping
-                else:
-                    try:
-                        await asyncio.wait_for(piping, max(0.0, session.expires_at - time.time()))
-                    except asyncio.TimeoutError:
-                        say("session expired")
+                await asyncio.gather(requests(reader, up_writer, session), pipe(up_reader, writer))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -276,18 +287,21 @@ class Front:
                     (n,) = struct.unpack(">i", frame[i:i + 4])
                     auth = frame[i + 4:i + 4 + n]
                 reply, why, done = session.step(bytes(auth))
+                if done and not why:
+                    session.started()
+                lifetime = session.lifetime_ms() if done and not why else 0
                 code = SASL_AUTHENTICATION_FAILED if why else 0
                 message = ("authentication failed: " + why).encode() if why else None
                 if flexible:
                     body = struct.pack(">i", corr) + b"\x00" + struct.pack(">h", code)
                     body += put_uvarint(len(message) + 1) + message if message else b"\x00"
-                    body += put_uvarint(len(reply) + 1) + reply + struct.pack(">q", 0) + b"\x00"
+                    body += put_uvarint(len(reply) + 1) + reply + struct.pack(">q", lifetime) + b"\x00"
                 else:
                     body = struct.pack(">ih", corr, code)
                     body += struct.pack(">h", len(message)) + message if message else struct.pack(">h", -1)
                     body += struct.pack(">i", len(reply)) + reply
                     if version >= 1:
-                        body += struct.pack(">q", 0)
+                        body += struct.pack(">q", lifetime)
                 writer.write(struct.pack(">i", len(body)) + body)
                 await writer.drain()
                 if not done and not why:
@@ -297,6 +311,25 @@ class Front:
             else:
                 say("auth failed: request %d before authentication" % api)
                 return None
+
+
+async def requests(reader, writer, session):
+    """Passes the client's requests on, frame by frame, until its session ends."""
+    while True:
+        try:
+            head = await reader.readexactly(4)
+        except asyncio.IncompleteReadError:
+            writer.close()
+            return
+        (size,) = struct.unpack(">i", head)
+        frame = await reader.readexactly(size)
+        if session.expires_at is not None and time.time() >= session.expires_at:
+            # Closing the broker's side ends the other pipe too, which closes the client's.
+            say("session expired")
+            writer.close()
+            return
+        writer.write(head + frame)
+        await writer.drain()
 
 
 async def pipe(reader, writer):
@@ -313,7 +346,7 @@ async def main():
     port, upstream, mechanism = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     options, rest, args = {}, [], iter(sys.argv[4:])
     for a in args:
-        if a in ("--cert", "--key"):
+        if a in ("--cert", "--key", "--session-ms"):
             options[a] = next(args)
         else:
             rest.append(a)
@@ -321,7 +354,8 @@ async def main():
     if "--cert" in options:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(options["--cert"], options["--key"])
-    front = Front(upstream, mechanism, rest)
+    session_ms = int(options["--session-ms"]) if "--session-ms" in options else None
+    front = Front(upstream, mechanism, rest, session_ms)
     server = await asyncio.start_server(front.serve, "127.0.0.1", port, ssl=context)
     say("listening %d" % port)
     async with server:

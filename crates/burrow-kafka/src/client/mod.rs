@@ -206,10 +206,16 @@ impl KafkaClient {
         };
         let mut slot = slot.lock().await;
         if let Some(c) = &slot.conn {
-            if !c.is_broken() {
+            if c.is_broken() {
+                tracing::debug!(broker = addr, "replacing a failed connection");
+            } else if c.needs_renewal() {
+                tracing::debug!(
+                    broker = addr,
+                    "renewing a connection before its SASL session ends"
+                );
+            } else {
                 return Ok(c.clone());
             }
-            tracing::debug!(broker = addr, "replacing a failed connection");
             slot.conn = None;
         }
         if let Some(at) = slot.retry_at {
