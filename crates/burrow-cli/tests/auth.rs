@@ -1,5 +1,5 @@
 //! `serve` with `[httpserver.X] auth` from `burrow.toml`: DELETE and the log level need
-//! credentials, reads stay open, refusals are logged and counted, and no password, token or
+//! credentials (and to be among `admins`), reads stay open, refusals are logged and counted, and no password, token or
 //! hash shows in the log, `/v3/config` or `/metrics`. A password written in the clear instead
 //! of its hash is a start error naming the key, without the password.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -62,7 +62,7 @@ fn mutating_routes_need_credentials_and_secrets_never_show() {
     let dir = std::env::temp_dir().join(format!("burrow-cli-auth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let hash = bcrypt::hash(PASSWORD, 4).unwrap();
-    std::fs::write(dir.join("tokens"), format!("{TOKEN}\n")).unwrap();
+    std::fs::write(dir.join("tokens"), format!("prometheus {TOKEN}\n")).unwrap();
     let config = format!(
         r#"
 [general]
@@ -78,8 +78,10 @@ servers = ["127.0.0.1:1"]
 address = "127.0.0.1:@PORT@"
 auth = "mutating"
 bearer-tokens-file = "@DIR@/tokens"
+admins = ["user:ops", "token:prometheus"]
 [httpserver.default.basic-auth-users]
 ops = "{hash}"
+viewer = "{hash}"
 "#
     );
     let server = Server::start(&dir, &config);
@@ -110,6 +112,15 @@ ops = "{hash}"
         .0,
         401
     );
+    // Let in but not an admin: 403.
+    let (code, body) = request(
+        server.port,
+        "DELETE",
+        path,
+        Some(&basic("viewer", PASSWORD)),
+    );
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains(r#""message":"forbidden""#), "{body}");
     assert_eq!(
         request(server.port, "DELETE", path, Some(&basic("ops", PASSWORD))).0,
         200
@@ -131,10 +142,16 @@ ops = "{hash}"
         ),
         "{metrics}"
     );
+    assert!(
+        metrics.contains(
+            r#"burrow_http_auth_failures_total{listener="default",reason="not_admin"} 1"#
+        ),
+        "{metrics}"
+    );
     let (_, config) = request(server.port, "GET", "/v3/config", None);
     // The log is written by a background writer.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !server.log().contains("bearer token #1") && Instant::now() < deadline {
+    while !server.log().contains("bearer token prometheus") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
     let log = server.log();
@@ -152,7 +169,7 @@ ops = "{hash}"
     );
     assert!(
         log.lines()
-            .any(|l| l.contains("request authorized") && l.contains("bearer token #1")),
+            .any(|l| l.contains("request authorized") && l.contains("bearer token prometheus")),
         "{log}"
     );
     for (what, text) in [

@@ -2,6 +2,7 @@
 //! profile, its checks, and its conversion into [`ServeOptions`].
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use burrow_core::config::{check_host_port, Bounded, ConfigError, Seconds};
 
 use std::collections::BTreeMap;
 
-use crate::auth::{Auth, AuthScope, AuthSettings};
+use crate::auth::{Auth, AuthScope, AuthSettings, CredentialFiles};
 use crate::server::DEFAULT_MAX_CONNECTIONS;
 use crate::ServeOptions;
 
@@ -37,15 +38,20 @@ pub struct ListenerSection {
     pub auth: AuthScope,
     /// burrow-rs: HTTP Basic users and their password hashes (argon2 or bcrypt).
     pub basic_auth_users: BTreeMap<String, String>,
-    /// burrow-rs: a file of `user:hash` lines (`#` comments), read at start.
+    /// burrow-rs: a file of `user:hash` lines (`#` comments), read at start and again when
+    /// it changes.
     pub basic_auth_file: String,
-    /// burrow-rs: a file of bearer tokens, one per line (`#` comments), read at start.
+    /// burrow-rs: a file of bearer tokens, one per line, each `TOKEN` or `NAME TOKEN` (`#`
+    /// comments), read at start and again when it changes.
     pub bearer_tokens_file: String,
     /// burrow-rs: a PEM CA file: clients may present certificates it issued (needs `tls`).
     pub client_cafile: String,
     /// burrow-rs: the client certificate subjects let in (RFC 4514, `CN=ops,O=Example`); empty
     /// lets in every certificate `client-cafile` verifies.
     pub client_subjects: Vec<String>,
+    /// burrow-rs: who may change state (DELETE, POST): `user:NAME`, `token:NAME`,
+    /// `subject:DN`; empty lets everyone `auth` lets in.
+    pub admins: Vec<String>,
 }
 
 impl Default for ListenerSection {
@@ -62,6 +68,7 @@ impl Default for ListenerSection {
             bearer_tokens_file: String::new(),
             client_cafile: String::new(),
             client_subjects: Vec::new(),
+            admins: Vec::new(),
         }
     }
 }
@@ -121,8 +128,18 @@ impl ListenerSection {
                 "client certificates need TLS on this listener (tls = \"<profile>\")",
             ));
         }
-        let auth = self.auth_settings(key)?;
-        let auth = Auth::new(key, auth)?;
+        let mut auth = Auth::new(key, self.auth_settings(key)?)?;
+        let files: Vec<PathBuf> = [&self.basic_auth_file, &self.bearer_tokens_file]
+            .into_iter()
+            .filter(|f| !f.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        if !files.is_empty() && auth.scope() != AuthScope::None {
+            let (section, key) = (self.clone(), key.to_string());
+            auth = auth.with_files(CredentialFiles::new(files, move || {
+                section.auth_settings(&key)
+            }));
+        }
         Ok(ServeOptions {
             tls,
             timeout: self.timeout.get(),
@@ -152,20 +169,31 @@ impl ListenerSection {
             users.push((from, user.trim().to_string(), hash.trim().to_string()));
         }
         let tokens_key = format!("{key}.bearer-tokens-file");
-        let tokens = read_lines(&tokens_key, &self.bearer_tokens_file)?
-            .into_iter()
-            .map(|(line, t)| {
-                (
-                    format!("{tokens_key} ({}:{line})", self.bearer_tokens_file),
-                    t,
-                )
-            })
-            .collect();
+        let mut tokens = Vec::new();
+        for (line, text) in read_lines(&tokens_key, &self.bearer_tokens_file)? {
+            let from = format!("{tokens_key} ({}:{line})", self.bearer_tokens_file);
+            let fields: Vec<&str> = text.split_whitespace().collect();
+            let (name, token) = match fields[..] {
+                [token] => (None, token),
+                [name, token] => (Some(name.to_string()), token),
+                _ => {
+                    return Err(ConfigError::new(
+                        &tokens_key,
+                        format!(
+                            "{}:{line}: not a TOKEN or NAME TOKEN line",
+                            self.bearer_tokens_file
+                        ),
+                    ))
+                }
+            };
+            tokens.push((from, name, token.to_string()));
+        }
         Ok(AuthSettings {
             scope: self.auth,
             users,
             tokens,
             subjects: (!self.client_cafile.is_empty()).then(|| self.client_subjects.clone()),
+            admins: self.admins.clone(),
         })
     }
 }

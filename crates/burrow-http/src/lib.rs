@@ -38,7 +38,9 @@ mod server;
 mod timing;
 
 pub use api::{Api, ApiBuilder, ConfigView, Readiness};
-pub use auth::{Auth, AuthMetrics, AuthScope, AuthSettings, Principal, Refusal};
+pub use auth::{
+    changes_state, Auth, AuthMetrics, AuthScope, AuthSettings, CredentialFiles, Principal, Refusal,
+};
 pub use config::{overlapping, tls_acceptor, tls_acceptor_with_clients, ListenerSection};
 pub use dashboard::DASHBOARD_PATH;
 pub use error::HttpError;

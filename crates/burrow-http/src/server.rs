@@ -121,32 +121,69 @@ async fn admit(
             user = claimed_user(&parts.headers).as_deref().unwrap_or(""),
             client_certificate = conn.client_subject.as_deref().unwrap_or(""),
             suppressed,
-            "request refused: no valid credentials"
+            "request refused"
         );
     }
     Some(api.deny(why, path, auth.challenge()))
 }
 
-/// An audit line for every change let in by credentials: who (user, token's line, or
+/// An audit line for every change let in by credentials: who (user, token's name, or
 /// certificate subject), from where, what.
 fn audit(conn: &Connection, parts: &hyper::http::request::Parts, principal: &Principal) {
-    if parts.method == hyper::Method::GET || parts.method == hyper::Method::HEAD {
+    if parts.method == hyper::Method::GET
+        || parts.method == hyper::Method::HEAD
+        || *principal == Principal::Anonymous
+    {
         return;
     }
-    let who = match principal {
-        Principal::Anonymous => return,
-        Principal::User(u) => format!("user {u}"),
-        Principal::Token(n) => format!("bearer token #{n}"),
-        Principal::Certificate(s) => format!("certificate {s}"),
-    };
     tracing::info!(
         listener = %conn.name,
         peer = %conn.peer,
         method = %parts.method,
         path = parts.uri.path(),
-        by = %who,
+        by = %principal,
         "request authorized"
     );
+}
+
+/// How often the credentials files are looked at for a change.
+const CREDENTIALS_CHECKED_EVERY: Duration = Duration::from_secs(5);
+
+/// Reads a listener's credentials files again whenever their contents change, for as long as
+/// the listener serves. A file that no longer reads or parses is logged with its cause, and the
+/// credentials in use stay.
+async fn reload_credentials(auth: Arc<Auth>, listener: String) {
+    let mut tick = tokio::time::interval(CREDENTIALS_CHECKED_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let checking = auth.clone();
+        match tokio::task::spawn_blocking(move || checking.reload_if_changed()).await {
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => {
+                let (users, tokens) = auth.counts();
+                tracing::info!(%listener, users, tokens, "credentials files read again");
+            }
+            Ok(Err(error)) => tracing::error!(
+                %listener,
+                %error,
+                "credentials files changed but cannot be used; the previous credentials stay"
+            ),
+            Err(error) => {
+                tracing::error!(%listener, %error, "reading the credentials files failed")
+            }
+        }
+    }
+}
+
+/// Stops a task when dropped: the credentials watcher ends with its listener.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn handle(
@@ -254,6 +291,16 @@ pub async fn serve(
     };
     let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max));
     let refusals_said = Arc::new(ThrottleMap::new(Duration::from_secs(60)));
+    let _reloading = options
+        .auth
+        .as_ref()
+        .filter(|auth| auth.has_files())
+        .map(|auth| {
+            AbortOnDrop(tokio::spawn(reload_credentials(
+                auth.clone(),
+                options.name.clone(),
+            )))
+        });
     let mut refused = 0u64;
     let mut refused_said: Option<std::time::Instant> = None;
     tokio::pin!(shutdown);

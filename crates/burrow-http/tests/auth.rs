@@ -1,7 +1,8 @@
 //! Authentication on a real listener (burrow-rs's `[httpserver.X] auth`): what each scope
 //! protects, Burrow-shaped 401 and 403 answers, HTTP Basic against argon2 and bcrypt hashes,
-//! bearer tokens, client certificates over TLS, and refusals counted in `/metrics` and logged
-//! without the credential.
+//! bearer tokens, client certificates over TLS, admins alone changing state, credentials files
+//! read again when they change, and refusals counted in `/metrics` and logged without the
+//! credential.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -43,16 +44,20 @@ async fn start(
     pki: Option<&TestPki>,
 ) -> Listener {
     std::fs::create_dir_all(dir).unwrap();
-    let users = dir.join("users");
-    std::fs::write(
-        &users,
-        format!("# ops\nbob:{}\n", bcrypt::hash("builder", 4).unwrap()),
-    )
-    .unwrap();
-    let tokens = dir.join("tokens");
-    std::fs::write(&tokens, format!("# scraper\n{TOKEN}\n")).unwrap();
-    section.basic_auth_file = users.display().to_string();
-    section.bearer_tokens_file = tokens.display().to_string();
+    if section.basic_auth_file.is_empty() {
+        let users = dir.join("users");
+        std::fs::write(
+            &users,
+            format!("# ops\nbob:{}\n", bcrypt::hash("builder", 4).unwrap()),
+        )
+        .unwrap();
+        section.basic_auth_file = users.display().to_string();
+    }
+    if section.bearer_tokens_file.is_empty() {
+        let tokens = dir.join("tokens");
+        std::fs::write(&tokens, format!("# scraper\n{TOKEN}\n")).unwrap();
+        section.bearer_tokens_file = tokens.display().to_string();
+    }
     let tls = pki.map(|pki| {
         section.client_cafile = pki.path("ca.pem").display().to_string();
         tls_acceptor_with_clients(
@@ -326,6 +331,85 @@ async fn client_certificates_let_listed_subjects_in() {
     assert_eq!(refusals(&l, "forbidden_subject"), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_alone_change_state_and_credentials_files_are_read_again() {
+    const VIEWER: &str = "viewer-token-for-a-dashboard-0002";
+    let dir = std::env::temp_dir().join(format!("burrow-auth-admins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let users = dir.join("users");
+    let tokens = dir.join("tokens");
+    let bob = |password: &str| format!("bob:{}\n", bcrypt::hash(password, 4).unwrap());
+    std::fs::write(&users, bob("builder")).unwrap();
+    std::fs::write(&tokens, format!("prometheus {TOKEN}\nviewer {VIEWER}\n")).unwrap();
+    let mut s = section(AuthScope::All);
+    s.basic_auth_file = users.display().to_string();
+    s.bearer_tokens_file = tokens.display().to_string();
+    s.admins = vec!["user:alice".into(), "token:prometheus".into()];
+    let l = start(s, &dir, None).await;
+    let delete = "/v3/kafka/local/consumer/g";
+    let bearer = |t: &str| ("Authorization", format!("Bearer {t}"));
+    // Everyone let in reads; only admins change anything, the others get Burrow's 403.
+    assert_eq!(
+        plain(&l, "GET", "/v3/kafka", &[basic("bob", "builder")])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        plain(&l, "GET", "/v3/kafka", &[bearer(VIEWER)]).await.0,
+        200
+    );
+    let (code, _, body) = plain(&l, "DELETE", delete, &[basic("bob", "builder")]).await;
+    assert_eq!(code, 403);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["message"], "forbidden");
+    assert_eq!(plain(&l, "DELETE", delete, &[bearer(VIEWER)]).await.0, 403);
+    assert_eq!(
+        plain(&l, "POST", "/v3/admin/loglevel", &[bearer(VIEWER)])
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        plain(&l, "DELETE", delete, &[basic("alice", "wonderland")])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(plain(&l, "DELETE", delete, &[bearer(TOKEN)]).await.0, 200);
+    assert_eq!(refusals(&l, "not_admin"), 3);
+
+    // Rotated: bob's password changes, the prometheus token is revoked. The files are read
+    // again within seconds, without a restart; what they no longer hold is refused at once,
+    // though bob's old password was checked (and remembered) a moment ago.
+    std::fs::write(&users, bob("rebuilt")).unwrap();
+    std::fs::write(&tokens, format!("viewer {VIEWER}\n")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while plain(&l, "GET", "/v3/kafka", &[basic("bob", "rebuilt")])
+        .await
+        .0
+        != 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the users file was not read again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        plain(&l, "GET", "/v3/kafka", &[basic("bob", "builder")])
+            .await
+            .0,
+        401
+    );
+    assert_eq!(plain(&l, "GET", "/v3/kafka", &[bearer(TOKEN)]).await.0, 401);
+    assert_eq!(
+        plain(&l, "GET", "/v3/kafka", &[bearer(VIEWER)]).await.0,
+        200
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_settings_name_their_key() {
     let mut s = section(AuthScope::All);
@@ -349,5 +433,21 @@ fn bad_settings_name_their_key() {
     let e = s.options("httpserver.web", None).err().unwrap();
     assert!(e.message.contains(":1: not a user:hash line"), "{e}");
     assert!(!e.to_string().contains("wonderland"), "{e}");
+    // Nor a tokens line of three fields.
+    std::fs::write(dir.join("tokens"), "a b 0123456789abcdef-secret\n").unwrap();
+    let mut s = section(AuthScope::All);
+    s.bearer_tokens_file = dir.join("tokens").display().to_string();
+    let e = s.options("httpserver.web", None).err().unwrap();
+    assert_eq!(e.key, "httpserver.web.bearer-tokens-file");
+    assert!(
+        e.message.contains(":1: not a TOKEN or NAME TOKEN line"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("secret"), "{e}");
+    // An admin nobody can be.
+    let mut s = section(AuthScope::All);
+    s.admins = vec!["user:mallory".into()];
+    let e = s.options("httpserver.web", None).err().unwrap();
+    assert_eq!(e.key, "httpserver.web.admins");
     let _ = std::fs::remove_dir_all(&dir);
 }
