@@ -188,6 +188,13 @@ fn no_secret_shows_anywhere_at_any_log_level() {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        // A tokens file changed into one that does not parse, the token on the bad line: the
+        // error names the line, never the token.
+        std::fs::write(
+            dir.join("tokens"),
+            format!("scraper extra {BEARER_TOKEN}\n"),
+        )
+        .unwrap();
         // Failed logins of every kind, with the secrets as wrong guesses too.
         for auth in [
             format!("Bearer {BEARER_TOKEN}x"),
@@ -210,8 +217,18 @@ fn no_secret_shows_anywhere_at_any_log_level() {
             assert!(out.starts_with("HTTP/1.1 401"), "{out}");
             assert_clean(&format!("{level}: a 401"), &out, &secrets);
         }
-        // Let the modules fail to connect a few times, the state file be written.
+        // Let the modules fail to connect a few times, the state file be written, and the
+        // tokens file be read again (it is looked at every 5 s).
         std::thread::sleep(Duration::from_secs(3));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !server.log().contains("cannot be used") {
+            assert!(
+                Instant::now() < deadline,
+                "{level}: the bad tokens file was not said\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let mut pages = Vec::new();
         for path in [
             "/v3/config",
