@@ -89,6 +89,18 @@ pub struct SaslProfile {
     pub client_id: String,
     /// burrow-rs, OAUTHBEARER: the client secret at the token endpoint.
     pub client_secret: String,
+    /// burrow-rs, OAUTHBEARER: instead of a secret, a PEM private key signing a client
+    /// assertion for every token request (`private_key_jwt`).
+    pub client_assertion_key_file: String,
+    /// burrow-rs, OAUTHBEARER: the assertion's algorithm (default `RS256`).
+    pub client_assertion_algorithm: String,
+    /// burrow-rs, OAUTHBEARER: the assertion's `kid` header (none when empty).
+    pub client_assertion_key_id: String,
+    /// burrow-rs, OAUTHBEARER: the assertion's audience (default: the token endpoint's URL).
+    pub client_assertion_audience: String,
+    /// burrow-rs, OAUTHBEARER: instead of a secret, a file holding a client assertion made
+    /// elsewhere, read at every token request.
+    pub client_assertion_file: String,
     /// burrow-rs, OAUTHBEARER: the scope asked for (empty: none).
     pub scope: String,
     /// burrow-rs, OAUTHBEARER: a file holding the token instead, read at every connection.
@@ -107,6 +119,11 @@ impl Default for SaslProfile {
             token_endpoint_url: String::new(),
             client_id: String::new(),
             client_secret: String::new(),
+            client_assertion_key_file: String::new(),
+            client_assertion_algorithm: String::new(),
+            client_assertion_key_id: String::new(),
+            client_assertion_audience: String::new(),
+            client_assertion_file: String::new(),
             scope: String::new(),
             token_file: String::new(),
             extensions: BTreeMap::new(),
@@ -121,42 +138,100 @@ impl SaslProfile {
         let key = |k: &str| format!("sasl.{name}.{k}");
         let source = match (self.token_endpoint_url.is_empty(), self.token_file.is_empty()) {
             (false, true) => {
-                if self.client_id.is_empty() || self.client_secret.is_empty() {
-                    return Err(KafkaError::Config {
-                        key: key(if self.client_id.is_empty() { "client-id" } else { "client-secret" }),
-                        message: "the token endpoint needs client-id and client-secret".into(),
-                    });
+                if self.client_id.is_empty() {
+                    return Err(config_error(
+                        key("client-id"),
+                        "the token endpoint needs client-id",
+                    ));
                 }
                 if !(self.token_endpoint_url.starts_with("https://")
                     || self.token_endpoint_url.starts_with("http://"))
                 {
-                    return Err(KafkaError::Config {
-                        key: key("token-endpoint-url"),
-                        message: format!("{:?} is not an http(s) URL", self.token_endpoint_url),
-                    });
+                    return Err(config_error(
+                        key("token-endpoint-url"),
+                        format!("{:?} is not an http(s) URL", self.token_endpoint_url),
+                    ));
                 }
                 TokenSource::ClientCredentials {
                     url: self.token_endpoint_url.clone(),
                     client_id: self.client_id.clone(),
-                    client_secret: self.client_secret.clone(),
+                    client_auth: self.client_auth(name)?,
                     scope: self.scope.clone(),
                 }
             }
             (true, false) => TokenSource::File(self.token_file.clone().into()),
             (true, true) => {
-                return Err(KafkaError::Config {
-                    key: key("token-endpoint-url"),
-                    message: "OAUTHBEARER needs token-endpoint-url (with client-id and client-secret) or token-file".into(),
-                })
+                return Err(config_error(
+                    key("token-endpoint-url"),
+                    "OAUTHBEARER needs token-endpoint-url (with client-id and client-secret, client-assertion-key-file or client-assertion-file) or token-file",
+                ))
             }
             (false, false) => {
-                return Err(KafkaError::Config {
-                    key: key("token-file"),
-                    message: "give token-endpoint-url or token-file, not both".into(),
-                })
+                return Err(config_error(
+                    key("token-file"),
+                    "give token-endpoint-url or token-file, not both",
+                ))
             }
         };
         Ok(OAuthBearer::new(source, self.extensions.clone()))
+    }
+
+    /// How the client proves itself to the token endpoint: exactly one of client-secret,
+    /// client-assertion-key-file (its key read and checked now) and client-assertion-file.
+    fn client_auth(&self, name: &str) -> Result<crate::oauth::ClientAuth> {
+        use crate::oauth::{AssertionKey, ClientAuth};
+        let key = |k: &str| format!("sasl.{name}.{k}");
+        let given: Vec<&str> = [
+            ("client-secret", &self.client_secret),
+            ("client-assertion-key-file", &self.client_assertion_key_file),
+            ("client-assertion-file", &self.client_assertion_file),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+        match given[..] {
+            [] => {
+                return Err(config_error(
+                    key("client-secret"),
+                    "the token endpoint needs client-secret, client-assertion-key-file or client-assertion-file",
+                ))
+            }
+            [first, second, ..] => {
+                return Err(config_error(
+                    key(second),
+                    format!("give one of client-secret, client-assertion-key-file and client-assertion-file, not {first} and {second}"),
+                ))
+            }
+            [_] => {}
+        }
+        if !self.client_secret.is_empty() {
+            return Ok(ClientAuth::Secret(self.client_secret.clone()));
+        }
+        if !self.client_assertion_file.is_empty() {
+            return Ok(ClientAuth::AssertionFile(
+                self.client_assertion_file.clone().into(),
+            ));
+        }
+        AssertionKey::check_algorithm(&self.client_assertion_algorithm)
+            .map_err(|m| config_error(key("client-assertion-algorithm"), m))?;
+        let assertion_key = AssertionKey {
+            file: self.client_assertion_key_file.clone().into(),
+            algorithm: self.client_assertion_algorithm.clone(),
+            key_id: Some(self.client_assertion_key_id.clone()).filter(|k| !k.is_empty()),
+            audience: Some(self.client_assertion_audience.clone()).filter(|a| !a.is_empty()),
+        };
+        assertion_key
+            .check_key()
+            .map_err(|m| config_error(key("client-assertion-key-file"), m))?;
+        Ok(ClientAuth::PrivateKeyJwt(assertion_key))
+    }
+}
+
+fn config_error(key: String, message: impl Into<String>) -> KafkaError {
+    KafkaError::Config {
+        key,
+        message: message.into(),
     }
 }
 
@@ -536,5 +611,76 @@ mod tests {
         let err = ClientConfig::from_profiles("client-profile.prod", &p, Some(&tls), None, None)
             .unwrap_err();
         assert!(err.to_string().contains("tls.x.certfile"), "{err}");
+    }
+
+    #[test]
+    fn oauthbearer_clients_prove_themselves_one_way() {
+        use crate::oauth::{ClientAuth, TokenSource};
+        let pki = burrow_testkit::TestPki::new("sasl-assertion", &["localhost"]);
+        let p = ClientProfile {
+            sasl: "idp".into(),
+            ..ClientProfile::default()
+        };
+        let base = SaslProfile {
+            mechanism: "OAUTHBEARER".into(),
+            token_endpoint_url: "https://idp.example/token".into(),
+            client_id: "burrow".into(),
+            ..SaslProfile::default()
+        };
+        let auth_of = |s: &SaslProfile| {
+            ClientConfig::from_profiles("client-profile.p", &p, None, Some(s), None).map(
+                |c| match c.sasl.unwrap().oauth.unwrap().source {
+                    TokenSource::ClientCredentials { client_auth, .. } => client_auth,
+                    other => panic!("{other:?}"),
+                },
+            )
+        };
+        let keyed = SaslProfile {
+            client_assertion_key_file: pki.path("key.pem").display().to_string(),
+            client_assertion_algorithm: "ES256".into(),
+            client_assertion_key_id: "k1".into(),
+            ..base.clone()
+        };
+        match auth_of(&keyed).unwrap() {
+            ClientAuth::PrivateKeyJwt(k) => {
+                assert_eq!(k.algorithm, "ES256");
+                assert_eq!(k.key_id.as_deref(), Some("k1"));
+                assert_eq!(k.audience, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let filed = SaslProfile {
+            client_assertion_file: "/run/assertion.jwt".into(),
+            ..base.clone()
+        };
+        assert!(matches!(
+            auth_of(&filed).unwrap(),
+            ClientAuth::AssertionFile(_)
+        ));
+        let secret = SaslProfile {
+            client_secret: "s".into(),
+            ..base.clone()
+        };
+        assert!(matches!(auth_of(&secret).unwrap(), ClientAuth::Secret(_)));
+        let key_of = |s: &SaslProfile| match auth_of(s).unwrap_err() {
+            KafkaError::Config { key, .. } => key,
+            other => panic!("{other}"),
+        };
+        assert_eq!(key_of(&base), "sasl.idp.client-secret");
+        let both = SaslProfile {
+            client_secret: "s".into(),
+            ..keyed.clone()
+        };
+        assert_eq!(key_of(&both), "sasl.idp.client-assertion-key-file");
+        let rsa = SaslProfile {
+            client_assertion_algorithm: "RS256".into(),
+            ..keyed.clone()
+        };
+        assert_eq!(key_of(&rsa), "sasl.idp.client-assertion-key-file");
+        let hmac = SaslProfile {
+            client_assertion_algorithm: "HS256".into(),
+            ..keyed
+        };
+        assert_eq!(key_of(&hmac), "sasl.idp.client-assertion-algorithm");
     }
 }

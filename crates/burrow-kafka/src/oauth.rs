@@ -1,8 +1,13 @@
 //! SASL OAUTHBEARER (RFC 7628) tokens: from an OAuth 2 / OIDC token endpoint with the client
-//! credentials grant (RFC 6749 §4.4: client id and secret in HTTP Basic, a scope), refreshed
-//! once 80 % of a token's lifetime has passed (Kafka's `sasl.login.refresh.window.factor`), or
-//! from a file re-read at every connection (a sidecar keeps it fresh). Extensions (KIP-342,
-//! `logicalCluster=…` for Confluent Cloud, say) go into the client's message.
+//! credentials grant (RFC 6749 §4.4, a scope), refreshed once 80 % of a token's lifetime has
+//! passed (Kafka's `sasl.login.refresh.window.factor`), or from a file re-read at every
+//! connection (a sidecar keeps it fresh). Extensions (KIP-342, `logicalCluster=…` for Confluent
+//! Cloud, say) go into the client's message.
+//!
+//! The client proves itself to the endpoint ([`ClientAuth`]) with its secret in HTTP Basic
+//! (`client_secret_basic`), or without a shared secret (Kafka's KIP-1258): with a JWT assertion
+//! signed here by its private key for every request (`private_key_jwt`, RFC 7523 §2.2), or with
+//! an assertion another process keeps fresh in a file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,7 +18,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 /// Where tokens come from.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenSource {
     /// An OAuth 2 token endpoint, client credentials grant.
     ClientCredentials {
@@ -21,8 +26,8 @@ pub enum TokenSource {
         url: String,
         /// The client id.
         client_id: String,
-        /// The client secret.
-        client_secret: String,
+        /// How the client proves itself.
+        client_auth: ClientAuth,
         /// The scope asked (empty: none).
         scope: String,
     },
@@ -30,23 +35,135 @@ pub enum TokenSource {
     File(PathBuf),
 }
 
-impl std::fmt::Debug for TokenSource {
+/// How the client proves itself to the token endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: the client id and this secret in HTTP Basic.
+    Secret(String),
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): an assertion made for every token
+    /// request, signed with a private key.
+    PrivateKeyJwt(AssertionKey),
+    /// An assertion made elsewhere, in a file read at every token request.
+    AssertionFile(PathBuf),
+}
+
+impl std::fmt::Debug for ClientAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TokenSource::ClientCredentials {
-                url,
-                client_id,
-                scope,
-                ..
-            } => f
-                .debug_struct("ClientCredentials")
-                .field("url", url)
-                .field("client_id", client_id)
-                .field("client_secret", &"REDACTED")
-                .field("scope", scope)
-                .finish(),
-            TokenSource::File(p) => f.debug_tuple("File").field(p).finish(),
+            ClientAuth::Secret(_) => f.write_str("Secret(REDACTED)"),
+            ClientAuth::PrivateKeyJwt(k) => f.debug_tuple("PrivateKeyJwt").field(k).finish(),
+            ClientAuth::AssertionFile(p) => f.debug_tuple("AssertionFile").field(p).finish(),
         }
+    }
+}
+
+/// The key and claims of `private_key_jwt` assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertionKey {
+    /// PEM private key (PKCS#8, or PKCS#1 for RSA, SEC1 for EC), read at every token request,
+    /// so a rotated key is used at once.
+    pub file: PathBuf,
+    /// `RS256` (default), `RS384`, `RS512`, `PS256`, `PS384`, `PS512`, `ES256`, `ES384` or
+    /// `EdDSA`.
+    pub algorithm: String,
+    /// The `kid` header, when the endpoint needs it to find the key.
+    pub key_id: Option<String>,
+    /// The `aud` claim; the token endpoint's URL when `None`.
+    pub audience: Option<String>,
+}
+
+/// How long an assertion is valid (seconds): one request's worth, as Kafka's default.
+const ASSERTION_LIFETIME_S: u64 = 300;
+/// How far back an assertion's `nbf` is put, for clocks a little ahead of ours (seconds).
+const ASSERTION_CLOCK_SKEW_S: u64 = 60;
+/// RFC 7523 §2.2's `client_assertion_type`.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The claims of a client assertion.
+#[derive(serde::Serialize)]
+struct AssertionClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+    jti: String,
+}
+
+impl AssertionKey {
+    /// The signing algorithm named, or why it is not one.
+    pub fn check_algorithm(name: &str) -> Result<(), String> {
+        algorithm(name).map(|_| ())
+    }
+
+    /// Reads the key file and makes a key of it, as [`Self::assertion`] does: for checking a
+    /// configuration at start. Errors name the file, never its contents.
+    pub fn check_key(&self) -> Result<(), String> {
+        self.encoding_key().map(|_| ())
+    }
+
+    fn encoding_key(&self) -> Result<(jsonwebtoken::Algorithm, jsonwebtoken::EncodingKey), String> {
+        use jsonwebtoken::{Algorithm, EncodingKey};
+        let alg = algorithm(&self.algorithm)?;
+        let path = self.file.display();
+        let pem =
+            std::fs::read(&self.file).map_err(|e| format!("client assertion key {path}: {e}"))?;
+        let key = match alg {
+            Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(&pem),
+            Algorithm::EdDSA => EncodingKey::from_ed_pem(&pem),
+            _ => EncodingKey::from_rsa_pem(&pem),
+        }
+        .map_err(|e| {
+            format!(
+                "client assertion key {path}: not a {} private key: {e}",
+                self.algorithm
+            )
+        })?;
+        Ok((alg, key))
+    }
+
+    /// A fresh assertion for `client_id` at the endpoint `url`, signed now (`now_s`): issuer and
+    /// subject the client id, audience the endpoint (or the one configured), valid for five
+    /// minutes, with a random `jti` so that no two are alike.
+    pub fn assertion(&self, client_id: &str, url: &str, now_s: u64) -> Result<String, String> {
+        if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
+            return Err("no JWT signing provider in this build".into());
+        }
+        let (alg, key) = self.encoding_key()?;
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = self.key_id.clone();
+        let jti: [u8; 16] = rand::random();
+        let claims = AssertionClaims {
+            iss: client_id,
+            sub: client_id,
+            aud: self.audience.as_deref().unwrap_or(url),
+            iat: now_s,
+            nbf: now_s.saturating_sub(ASSERTION_CLOCK_SKEW_S),
+            exp: now_s + ASSERTION_LIFETIME_S,
+            jti: jti.iter().map(|b| format!("{b:02x}")).collect(),
+        };
+        jsonwebtoken::encode(&header, &claims, &key)
+            .map_err(|e| format!("client assertion with {}: {e}", self.file.display()))
+    }
+}
+
+/// The signing algorithm of a name.
+fn algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    use jsonwebtoken::Algorithm::*;
+    match if name.is_empty() { "RS256" } else { name } {
+        "RS256" => Ok(RS256),
+        "RS384" => Ok(RS384),
+        "RS512" => Ok(RS512),
+        "PS256" => Ok(PS256),
+        "PS384" => Ok(PS384),
+        "PS512" => Ok(PS512),
+        "ES256" => Ok(ES256),
+        "ES384" => Ok(ES384),
+        "EdDSA" => Ok(EdDSA),
+        other => Err(format!(
+            "{other:?} is not a signing algorithm for a client assertion (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA)"
+        )),
     }
 }
 
@@ -117,16 +234,7 @@ impl OAuthBearer {
     /// one. Errors say what failed without the secret.
     pub async fn token(&self, now_ms: i64) -> Result<String, String> {
         match &self.source {
-            TokenSource::File(path) => std::fs::read_to_string(path)
-                .map(|t| t.trim().to_string())
-                .map_err(|e| format!("token file {}: {e}", path.display()))
-                .and_then(|t| {
-                    if t.is_empty() {
-                        Err(format!("token file {} is empty", path.display()))
-                    } else {
-                        Ok(t)
-                    }
-                }),
+            TokenSource::File(path) => read_nonempty("token file", path),
             TokenSource::ClientCredentials { .. } => {
                 let mut cached = self.cached.lock().await;
                 if let Some(c) = cached.as_ref().filter(|c| now_ms < c.refresh_at) {
@@ -152,7 +260,7 @@ impl OAuthBearer {
         let TokenSource::ClientCredentials {
             url,
             client_id,
-            client_secret,
+            client_auth,
             scope,
         } = &self.source
         else {
@@ -162,13 +270,28 @@ impl OAuthBearer {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("token endpoint {url}: {e}"))?;
-        let mut form = vec![("grant_type", "client_credentials")];
+        let mut form = vec![("grant_type", "client_credentials".to_string())];
         if !scope.is_empty() {
-            form.push(("scope", scope.as_str()));
+            form.push(("scope", scope.clone()));
         }
-        let resp = client
-            .post(url)
-            .basic_auth(client_id, Some(client_secret))
+        let mut request = client.post(url);
+        match client_auth {
+            ClientAuth::Secret(secret) => request = request.basic_auth(client_id, Some(secret)),
+            ClientAuth::PrivateKeyJwt(key) => {
+                let now_s = burrow_core::now_ms().max(0) as u64 / 1000;
+                form.extend(assertion_form(
+                    client_id,
+                    key.assertion(client_id, url, now_s)?,
+                ));
+            }
+            ClientAuth::AssertionFile(path) => {
+                form.extend(assertion_form(
+                    client_id,
+                    read_nonempty("client assertion file", path)?,
+                ));
+            }
+        }
+        let resp = request
             .form(&form)
             .send()
             .await
@@ -206,6 +329,26 @@ impl OAuthBearer {
         m.push('\x01');
         m.into_bytes()
     }
+}
+
+/// The form fields of a client assertion (RFC 7523 §2.2).
+fn assertion_form(client_id: &str, assertion: String) -> [(&'static str, String); 3] {
+    [
+        ("client_id", client_id.to_string()),
+        ("client_assertion_type", JWT_BEARER.to_string()),
+        ("client_assertion", assertion),
+    ]
+}
+
+/// A file's trimmed contents, which must not be empty; errors name `what` and the path.
+fn read_nonempty(what: &str, path: &std::path::Path) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("{what} {} is empty", path.display()));
+    }
+    Ok(text.to_string())
 }
 
 /// reqwest's error without the URL it carries (the URL is said once, by the caller).
@@ -265,10 +408,82 @@ mod tests {
         let s = TokenSource::ClientCredentials {
             url: "http://idp/token".into(),
             client_id: "burrow".into(),
-            client_secret: "s3cret".into(),
+            client_auth: ClientAuth::Secret("s3cret".into()),
             scope: "kafka".into(),
         };
         assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    /// The claims of an assertion made with `key` (not verified: PyJWT verifies them in
+    /// `tests/oauthbearer.rs`).
+    fn claims_of(assertion: &str) -> (serde_json::Value, serde_json::Value) {
+        use base64::Engine;
+        let part = |i: usize| {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(assertion.split('.').nth(i).unwrap())
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+        };
+        (part(0), part(1))
+    }
+
+    #[test]
+    fn an_assertion_says_who_for_whom_until_when_once() {
+        let pki = burrow_testkit::TestPki::new("assertion", &["localhost"]);
+        let key = AssertionKey {
+            file: pki.path("key.pem"),
+            algorithm: "ES256".into(),
+            key_id: Some("k1".into()),
+            audience: None,
+        };
+        key.check_key().unwrap();
+        let a = key
+            .assertion("burrow", "https://idp/token", 1_000_000)
+            .unwrap();
+        let (header, claims) = claims_of(&a);
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["kid"], "k1");
+        assert_eq!(claims["iss"], "burrow");
+        assert_eq!(claims["sub"], "burrow");
+        assert_eq!(claims["aud"], "https://idp/token");
+        assert_eq!(claims["iat"], 1_000_000);
+        assert_eq!(claims["nbf"], 1_000_000 - 60);
+        assert_eq!(claims["exp"], 1_000_000 + 300);
+        let b = key
+            .assertion("burrow", "https://idp/token", 1_000_000)
+            .unwrap();
+        assert_ne!(
+            claims["jti"],
+            claims_of(&b).1["jti"],
+            "every assertion is new"
+        );
+        let other = AssertionKey {
+            audience: Some("https://idp".into()),
+            ..key.clone()
+        };
+        let (_, claims) = claims_of(&other.assertion("burrow", "https://idp/token", 0).unwrap());
+        assert_eq!(claims["aud"], "https://idp");
+        // An EC key is not an RSA key, and a missing file is named; neither quotes the key.
+        let rsa = AssertionKey {
+            algorithm: "RS256".into(),
+            ..key.clone()
+        };
+        let err = rsa.check_key().unwrap_err();
+        assert!(err.contains("not a RS256 private key"), "{err}");
+        assert!(!err.contains("PRIVATE KEY"), "{err}");
+        let missing = AssertionKey {
+            file: "/nonexistent/key.pem".into(),
+            ..key
+        };
+        assert!(missing
+            .check_key()
+            .unwrap_err()
+            .contains("/nonexistent/key.pem"));
+        assert!(AssertionKey::check_algorithm("HS256").is_err());
+        assert!(
+            AssertionKey::check_algorithm("").is_ok(),
+            "RS256 by default"
+        );
     }
 
     #[tokio::test]

@@ -1,15 +1,16 @@
 //! SASL OAUTHBEARER with tokens from an OAuth 2 / OIDC token endpoint (client credentials
 //! grant, scope, extensions) or a file, against a SASL front that verifies each JWT with PyJWT
 //! (signature, expiry, audience, extension) in front of a test broker: tokens are refreshed
-//! before they expire, a session is renewed with a new token before the expiry ends it, an endpoint
-//! that is down is named and recovered from, and wrong credentials, audience or extensions are
+//! before they expire, a session is renewed with a new token before the expiry ends it, an
+//! endpoint that is down is named and recovered from, a client proves itself with a signed
+//! assertion instead of a secret, and wrong credentials, keys, audiences or extensions are
 //! refused with clear errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use burrow_kafka::oauth::{OAuthBearer, TokenSource};
+use burrow_kafka::oauth::{AssertionKey, ClientAuth, OAuthBearer, TokenSource};
 use burrow_kafka::{ClientConfig, KafkaClient, SaslConfig, SaslMechanism};
 use burrow_testkit::{free_port, BrokerKind, OidcServer, OidcSettings, OwnBroker, SaslFront};
 
@@ -61,11 +62,15 @@ fn setup(name: &str, lifetime_s: u64, audience: &str) -> Option<Setup> {
 }
 
 fn endpoint(s: &Setup, secret: &str, scope: &str) -> OAuthBearer {
+    endpoint_with(s, ClientAuth::Secret(secret.into()), scope)
+}
+
+fn endpoint_with(s: &Setup, client_auth: ClientAuth, scope: &str) -> OAuthBearer {
     OAuthBearer::new(
         TokenSource::ClientCredentials {
             url: s.oidc.url(),
             client_id: "burrow".into(),
-            client_secret: secret.into(),
+            client_auth,
             scope: scope.into(),
         },
         BTreeMap::from([("logicalCluster".to_string(), "lkc-42".to_string())]),
@@ -151,7 +156,7 @@ async fn wrong_secret_scope_audience_or_extension_are_refused_clearly() {
         TokenSource::ClientCredentials {
             url: s.oidc.url(),
             client_id: "burrow".into(),
-            client_secret: SECRET.into(),
+            client_auth: ClientAuth::Secret(SECRET.into()),
             scope: "kafka".into(),
         },
         BTreeMap::new(),
@@ -218,4 +223,79 @@ async fn a_token_file_is_read_at_every_connection() {
         .err()
         .unwrap_or_else(|| panic!("a bad token from the file was let in"));
     assert!(err.contains("authentication failed"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_proves_itself_with_a_signed_assertion_instead_of_a_secret() {
+    let Some(s) = setup("assertion", 60, "kafka-broker") else {
+        return;
+    };
+    for (file, algorithm, kid) in [
+        ("client-rsa.pem", "RS256", ""),
+        ("client-rsa.pem", "PS256", "rsa-2026"),
+        ("client-ec.pem", "ES256", "ec-1"),
+    ] {
+        let key = AssertionKey {
+            file: s.oidc.client_file(file),
+            algorithm: algorithm.into(),
+            key_id: Some(kid.to_string()).filter(|k| !k.is_empty()),
+            audience: None,
+        };
+        let oauth = endpoint_with(&s, ClientAuth::PrivateKeyJwt(key), "kafka");
+        let client = connect(&s, oauth.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{algorithm}: {e}; endpoint said {:?}", s.oidc.said()));
+        client.refresh_metadata().await.unwrap();
+        // Every token request makes a new assertion: the endpoint refuses a replayed one.
+        oauth.forget().await;
+        oauth
+            .token(burrow_core::now_ms())
+            .await
+            .unwrap_or_else(|e| panic!("{algorithm}, again: {e}"));
+        let accepted = format!("assertion ok {algorithm} kid={kid}");
+        let said = s.oidc.said();
+        assert_eq!(
+            said.iter().filter(|l| **l == accepted).count(),
+            2,
+            "{said:?}"
+        );
+    }
+    // A key the endpoint does not know: refused there, with the endpoint's reason.
+    let stranger = AssertionKey {
+        file: s.oidc.client_file("stranger.pem"),
+        algorithm: "RS256".into(),
+        key_id: None,
+        audience: None,
+    };
+    let err = connect(
+        &s,
+        endpoint_with(&s, ClientAuth::PrivateKeyJwt(stranger), "kafka"),
+    )
+    .await
+    .expect_err("a stranger's key was let in");
+    assert!(
+        err.contains("invalid_client") && err.contains(&s.oidc.url()),
+        "{err}"
+    );
+    assert!(err.contains("Signature verification failed"), "{err}");
+    assert!(!err.contains("PRIVATE KEY"), "{err}");
+    // An assertion for another audience.
+    let elsewhere = AssertionKey {
+        file: s.oidc.client_file("client-ec.pem"),
+        algorithm: "ES256".into(),
+        key_id: None,
+        audience: Some("https://other.example/token".into()),
+    };
+    let err = connect(
+        &s,
+        endpoint_with(&s, ClientAuth::PrivateKeyJwt(elsewhere), "kafka"),
+    )
+    .await
+    .expect_err("an assertion for another audience was let in");
+    assert!(err.to_lowercase().contains("audience"), "{err}");
+    // An assertion made elsewhere, in a file.
+    let file = ClientAuth::AssertionFile(s.oidc.client_file("client-assertion.jwt"));
+    connect(&s, endpoint_with(&s, file, "kafka"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}; endpoint said {:?}", s.oidc.said()));
 }

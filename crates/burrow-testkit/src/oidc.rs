@@ -1,7 +1,8 @@
 //! A small OAuth 2 / OIDC token endpoint (`fronts/oidc.py`, PyJWT): the client credentials
-//! grant, RS256 JWTs with a chosen audience and lifetime, its public key in a file for a SASL
-//! front to verify them with. Killed on drop; `stop` and `start_again` take it down and up on
-//! the same port with the same key file.
+//! grant with a client secret or a client assertion (`private_key_jwt`), RS256 JWTs with a
+//! chosen audience and lifetime, its public key in a file for a SASL front to verify them with.
+//! Killed on drop; `stop` and `start_again` take it down and up on the same port with the same
+//! key file.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -99,6 +100,13 @@ impl OidcServer {
     /// The file holding the public key of its tokens (PEM).
     pub fn public_key(&self) -> &Path {
         &self.key
+    }
+
+    /// A file it wrote for the client beside the public key: the private keys whose public
+    /// halves it knows for `private_key_jwt` (`client-rsa.pem`, `client-ec.pem`), one it does
+    /// not know (`stranger.pem`), and an assertion it made (`client-assertion.jwt`).
+    pub fn client_file(&self, name: &str) -> PathBuf {
+        self.key.with_file_name(name)
     }
 
     /// How many tokens it issued.
