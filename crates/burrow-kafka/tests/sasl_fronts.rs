@@ -222,3 +222,37 @@ async fn sessions_are_renewed_before_the_server_ends_them() {
         "a request came after its session ended: {said:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_serves_until_it_ends_while_its_renewal_fails() {
+    // Sessions of 6 s, and no connection after the first: every renewal fails.
+    let Some(b) = behind_with(
+        "plain",
+        BrokerKind::TansuSrc,
+        &["--session-ms", "6000", "--connections", "1"],
+    ) else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    let client = connect(&b.front.addr(), config(SaslMechanism::Plain, PASSWORD))
+        .await
+        .unwrap_or_else(|e| panic!("{e}; the front said {:?}", b.front.said()));
+    // Renewal is tried from 5.1-5.7 s on; the session ends 6 s after it began (after `start`).
+    let mut requests = 0;
+    while start.elapsed() < Duration::from_millis(5800) {
+        client.refresh_metadata().await.unwrap_or_else(|e| {
+            panic!(
+                "request {requests} at {:?}: {e}; the front said {:?}",
+                start.elapsed(),
+                b.front.said()
+            )
+        });
+        requests += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        front_says(&b.front, |l| l.starts_with("refused: connection")),
+        "no renewal was tried: {:?}",
+        b.front.said()
+    );
+}

@@ -23,11 +23,14 @@ ends every session N ms after authentication (and a token's session when the tok
 sooner). SaslAuthenticate v1+ tells the client the session's lifetime; the first request after the
 session ended closes the connection unanswered ("session expired"), as Kafka does.
 
+`--connections N` takes N connections, then closes every new one at once ("refused:
+connection N"), as a broker that went away for new clients while open connections live on.
+
 Requests before authentication other than ApiVersions, SaslHandshake and SaslAuthenticate close
 the connection, as a broker does. Prints "listening PORT" once ready, and one line per
 authentication ("auth ok ..." / "auth failed: ...").
 
-usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [--session-ms N] [ARGS...]
+usage: sasl_front.py LISTEN_PORT UPSTREAM_HOST:PORT MECHANISM [--cert C --key K] [--session-ms N] [--connections N] [ARGS...]
   msk-iam ARGS: ACCESS_KEY_ID SECRET_ACCESS_KEY
   plain, scram-sha-256[-lie], scram-sha-512[-lie] ARGS: USER PASSWORD
   oauthbearer ARGS: PUBLIC_KEY_PEM AUDIENCE [EXTENSION=VALUE]
@@ -213,11 +216,13 @@ class Session:
 
 
 class Front:
-    def __init__(self, upstream, mechanism, args, session_ms=None):
+    def __init__(self, upstream, mechanism, args, session_ms=None, connections=None):
         self.upstream = upstream
         self.mechanism = mechanism
         self.args = args
         self.session_ms = session_ms
+        self.connections = connections
+        self.accepted = 0
         self._scram_info = None
 
     def wire_name(self):
@@ -243,6 +248,11 @@ class Front:
         return self._scram_info
 
     async def serve(self, reader, writer):
+        self.accepted += 1
+        if self.connections is not None and self.accepted > self.connections:
+            say("refused: connection %d" % self.accepted)
+            writer.close()
+            return
         host, port = self.upstream.rsplit(":", 1)
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
         try:
@@ -346,7 +356,7 @@ async def main():
     port, upstream, mechanism = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     options, rest, args = {}, [], iter(sys.argv[4:])
     for a in args:
-        if a in ("--cert", "--key", "--session-ms"):
+        if a in ("--cert", "--key", "--session-ms", "--connections"):
             options[a] = next(args)
         else:
             rest.append(a)
@@ -355,7 +365,8 @@ async def main():
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(options["--cert"], options["--key"])
     session_ms = int(options["--session-ms"]) if "--session-ms" in options else None
-    front = Front(upstream, mechanism, rest, session_ms)
+    connections = int(options["--connections"]) if "--connections" in options else None
+    front = Front(upstream, mechanism, rest, session_ms, connections)
     server = await asyncio.start_server(front.serve, "127.0.0.1", port, ssl=context)
     say("listening %d" % port)
     async with server:

@@ -205,20 +205,24 @@ impl KafkaClient {
                 .clone()
         };
         let mut slot = slot.lock().await;
-        if let Some(c) = &slot.conn {
+        // A connection whose SASL session is about to end serves until a new one is made: its
+        // session has a few seconds left, enough to wait out a failed renewal's backoff.
+        let mut ending = None;
+        if let Some(c) = slot.conn.take() {
             if c.is_broken() {
                 tracing::debug!(broker = addr, "replacing a failed connection");
-            } else if c.needs_renewal() {
+            } else if !c.needs_renewal() || slot.retry_at.is_some_and(|at| Instant::now() < at) {
+                slot.conn = Some(c.clone());
+                return Ok(c);
+            } else {
                 tracing::debug!(
                     broker = addr,
                     "renewing a connection before its SASL session ends"
                 );
-            } else {
-                return Ok(c.clone());
+                ending = Some(c);
             }
-            slot.conn = None;
         }
-        if let Some(at) = slot.retry_at {
+        if let (Some(at), None) = (slot.retry_at, &ending) {
             tokio::time::sleep_until(at.into()).await;
         }
         match BrokerConnection::connect(addr, &self.inner.config, self.inner.tls.as_ref()).await {
@@ -232,14 +236,19 @@ impl KafkaClient {
             Err(e) => {
                 self.said_failed(addr, "connect", &e);
                 slot.failures += 1;
-                let cfg = &self.inner.config;
-                let exp = cfg
-                    .reconnect_backoff
-                    .saturating_mul(1 << slot.failures.min(16).saturating_sub(1));
-                slot.retry_at = Some(Instant::now() + exp.min(cfg.reconnect_max));
-                Err(e)
+                slot.retry_at = Some(Instant::now() + self.backoff(slot.failures));
+                slot.conn = ending.clone();
+                ending.ok_or(e)
             }
         }
+    }
+
+    /// How long to wait before connecting again after `failures` failures in a row.
+    fn backoff(&self, failures: u32) -> Duration {
+        let cfg = &self.inner.config;
+        cfg.reconnect_backoff
+            .saturating_mul(1 << failures.min(16).saturating_sub(1))
+            .min(cfg.reconnect_max)
     }
 
     /// Sends `req` on `conn`. A failure (the connection, a timeout, a response that does not
