@@ -859,23 +859,18 @@ mod tests {
         });
         assert_eq!(err.key, "k");
         let token = |name: &str, t: &str| ("f".to_string(), Some(name.to_string()), t.to_string());
-        let err = e(AuthSettings {
-            tokens: vec![
-                token("a", "0123456789abcdef-1"),
-                token("a", "0123456789abcdef-2"),
-            ],
-            ..AuthSettings::default()
-        });
-        assert!(err.message.contains("twice"), "{err}");
-        let err = e(AuthSettings {
-            tokens: vec![
-                token("a", "0123456789abcdef-1"),
-                token("b", "0123456789abcdef-1"),
-            ],
-            ..AuthSettings::default()
-        });
-        assert!(err.message.contains("twice"), "{err}");
-        assert!(!err.message.contains("0123456789abcdef"), "{err}");
+        // A name twice, or a token twice: refused without quoting the token.
+        for second in [
+            token("a", "0123456789abcdef-2"),
+            token("b", "0123456789abcdef-1"),
+        ] {
+            let err = e(AuthSettings {
+                tokens: vec![token("a", "0123456789abcdef-1"), second],
+                ..AuthSettings::default()
+            });
+            assert!(err.message.contains("twice"), "{err}");
+            assert!(!err.message.contains("0123456789abcdef"), "{err}");
+        }
     }
 
     #[test]
