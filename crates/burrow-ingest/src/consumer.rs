@@ -102,6 +102,7 @@ impl ConsumerSettings {
 pub struct ConsumerHandle {
     name: String,
     ready: watch::Receiver<bool>,
+    listed: watch::Receiver<bool>,
     positions: ReadPositions,
     task: JoinHandle<()>,
 }
@@ -116,6 +117,13 @@ impl ConsumerHandle {
     /// started (with `start-latest` and `backfill-earliest`: once the backfill is done).
     pub fn ready(&self) -> watch::Receiver<bool> {
         self.ready.clone()
+    }
+
+    /// Becomes true once the module has listed where each partition of the offsets topic ends:
+    /// with `start-latest`, what is written from then on is read, what was written before is
+    /// not. It then waits for the cluster's first round before reading.
+    pub fn listed(&self) -> watch::Receiver<bool> {
+        self.listed.clone()
     }
 
     /// How far the module's records are stored: per partition of the offsets topic, the offset
@@ -153,6 +161,7 @@ pub fn start(
     cluster_ready: watch::Receiver<bool>,
 ) -> ConsumerHandle {
     let (ready_tx, ready) = watch::channel(false);
+    let (listed_tx, listed) = watch::channel(false);
     let name = settings.name.clone();
     let positions = ReadPositions::default();
     let task = tokio::spawn(run(
@@ -161,12 +170,16 @@ pub fn start(
         metrics,
         refresher,
         cluster_ready,
-        ready_tx,
+        Started {
+            ready: ready_tx,
+            listed: listed_tx,
+        },
         positions.clone(),
     ));
     ConsumerHandle {
         name,
         ready,
+        listed,
         positions,
         task,
     }
@@ -504,15 +517,22 @@ async fn offsets(
     }
 }
 
+/// What a module says of its start: the ends listed, then the backlog read.
+struct Started {
+    ready: watch::Sender<bool>,
+    listed: watch::Sender<bool>,
+}
+
 async fn run(
     settings: ConsumerSettings,
     storage: Arc<Storage>,
     metrics: IngestMetrics,
     refresher: Option<Refresher>,
     mut cluster_ready: watch::Receiver<bool>,
-    ready: watch::Sender<bool>,
+    started: Started,
     read_positions: ReadPositions,
 ) {
+    let Started { ready, listed } = started;
     let gauge = metrics.backlog_ready.with_label_values(&[&settings.name]);
     gauge.set(0);
     let client = crate::connect::connect_retrying(
@@ -550,6 +570,7 @@ async fn run(
         offsets(&client, &settings.name, &tps, OffsetSpec::Latest),
         offsets(&client, &settings.name, &tps, OffsetSpec::Earliest)
     );
+    let _ = listed.send(true);
 
     // Decision 6: broker offsets first, so that the backlog's commits are not dropped. The
     // connection, metadata and offsets above were set up meanwhile.

@@ -106,7 +106,11 @@ async fn start_modes_backfill_readiness_and_live_commits() {
                 Some(cluster.refresher()),
                 gate_rx,
             );
-            tokio::time::sleep(Duration::from_millis(1000)).await;
+            let mut listed = consumer.listed();
+            tokio::time::timeout(Duration::from_secs(30), listed.wait_for(|l| *l))
+                .await
+                .unwrap_or_else(|_| panic!("{case}: the ends were never listed"))
+                .unwrap();
             let between = format!("between-{start_latest}-{backfill}");
             commit_all(&client, &offsets_topic, &between, &topic, 4, one_batch).await;
             gate.send(true).unwrap();
