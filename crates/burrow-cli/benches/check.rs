@@ -12,7 +12,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
+use burrow_kafka::offsets;
 use burrow_kafka::Compression;
 use bytes::Bytes;
 use common::{now_ms, Kafka};
@@ -48,28 +48,7 @@ fn commit(
     offset: i64,
     ts: i64,
 ) -> (Option<Bytes>, Option<Bytes>) {
-    let (mut k, mut v) = (Vec::new(), Vec::new());
-    offsets::encode_offset_commit_key(
-        &mut k,
-        &OffsetCommitKey {
-            version: 1,
-            group,
-            topic,
-            partition,
-        },
-    );
-    offsets::encode_offset_commit_value(
-        &mut v,
-        &OffsetCommitValue {
-            version: 3,
-            offset,
-            leader_epoch: 0,
-            metadata: "",
-            commit_timestamp: ts,
-            expire_timestamp: -1,
-        },
-    )
-    .unwrap();
+    let (k, v) = offsets::commit_record(group, topic, partition, offset, ts).unwrap();
     (Some(Bytes::from(k)), Some(Bytes::from(v)))
 }
 

@@ -17,10 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use burrow_kafka::offsets::{
-    self, Assignment, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue,
-    TopicPartitions,
-};
+use burrow_kafka::offsets;
 use burrow_kafka::{ClientConfig, Compression, KafkaClient};
 
 const TOPIC: &str = "demo-orders";
@@ -106,68 +103,20 @@ impl Feed {
     }
 
     async fn commit(&self, group: &str, partition: i32, offset: i64) -> Result<(), Failure> {
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_offset_commit_key(
-            &mut k,
-            &OffsetCommitKey {
-                version: 1,
-                group,
-                topic: TOPIC,
-                partition,
-            },
-        );
-        offsets::encode_offset_commit_value(
-            &mut v,
-            &OffsetCommitValue {
-                version: 3,
-                offset: offset.max(0),
-                leader_epoch: 0,
-                metadata: "",
-                commit_timestamp: now_ms(),
-                expire_timestamp: -1,
-            },
-        )?;
+        let (k, v) = offsets::commit_record(group, TOPIC, partition, offset.max(0), now_ms())?;
         self.write(group, k, v).await
     }
 
     /// One member owning every partition, so the dashboard shows an owner and client id.
     async fn member(&self, group: &str, host: &str) -> Result<(), Failure> {
-        let mut assignment = Vec::new();
-        offsets::encode_assignment(
-            &mut assignment,
-            &Assignment {
-                version: 0,
-                partitions: vec![TopicPartitions {
-                    topic: TOPIC,
-                    partitions: (0..PARTITIONS).collect(),
-                }],
-                user_data: None,
-            },
-        );
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_group_metadata_key(&mut k, group);
-        let client_id = format!("{group}-1");
-        let client_host = format!("/{host}");
-        offsets::encode_group_metadata_value(
-            &mut v,
-            &GroupMetadataValue {
-                version: 3,
-                protocol_type: "consumer",
-                generation: 1,
-                protocol: Some("range"),
-                leader: Some("m1"),
-                current_state_timestamp: now_ms(),
-                members: vec![MemberMetadata {
-                    member_id: "m1",
-                    group_instance_id: None,
-                    client_id: &client_id,
-                    client_host: &client_host,
-                    rebalance_timeout: 30000,
-                    session_timeout: 10000,
-                    subscription: &[],
-                    assignment: &assignment,
-                }],
-            },
+        let partitions: Vec<i32> = (0..PARTITIONS).collect();
+        let (k, v) = offsets::one_member_group_record(
+            group,
+            TOPIC,
+            &partitions,
+            &format!("{group}-1"),
+            &format!("/{host}"),
+            now_ms(),
         )?;
         self.write(group, k, v).await
     }

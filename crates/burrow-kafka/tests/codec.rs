@@ -810,3 +810,46 @@ proptest! {
         prop_assert_eq!(offsets::decode_member_assignment_value(&v).unwrap(), assignment);
     }
 }
+
+#[test]
+fn records_as_a_coordinator_writes_them_decode_back() {
+    let (k, v) = offsets::commit_record("g", "t", 2, 42, 1_700_000_000_000).unwrap();
+    assert_eq!(
+        decode_record(&k, Some(&v)).unwrap(),
+        OffsetsRecord::OffsetCommit {
+            key: OffsetCommitKey {
+                version: 1,
+                group: "g",
+                topic: "t",
+                partition: 2
+            },
+            value: Some(OffsetCommitValue {
+                version: 3,
+                offset: 42,
+                leader_epoch: 0,
+                metadata: "",
+                commit_timestamp: 1_700_000_000_000,
+                expire_timestamp: -1,
+            }),
+        }
+    );
+    let (k, v) =
+        offsets::one_member_group_record("g", "t", &[0, 2], "client-1", "/10.0.0.1", 7).unwrap();
+    let OffsetsRecord::GroupMetadata {
+        group,
+        value: Some(value),
+    } = decode_record(&k, Some(&v)).unwrap()
+    else {
+        panic!("not group metadata");
+    };
+    assert_eq!(group, "g");
+    assert_eq!((value.version, value.current_state_timestamp), (3, 7));
+    let member = &value.members[0];
+    assert_eq!(
+        (member.member_id, member.client_id, member.client_host),
+        ("m1", "client-1", "/10.0.0.1")
+    );
+    let assignment = offsets::decode_assignment(member.assignment).unwrap();
+    assert_eq!(assignment.partitions[0].topic, "t");
+    assert_eq!(assignment.partitions[0].partitions, vec![0, 2]);
+}

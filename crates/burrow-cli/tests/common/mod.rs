@@ -13,10 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use burrow_kafka::offsets::{
-    self, Assignment, GroupMetadataValue, MemberMetadata, OffsetCommitKey, OffsetCommitValue,
-    TopicPartitions,
-};
+use burrow_kafka::offsets;
 use burrow_kafka::{ClientConfig, Compression, KafkaClient};
 use bytes::Bytes;
 
@@ -138,40 +135,13 @@ impl Kafka {
 
     /// Group metadata: one member owning partition 0 of `topic`.
     pub async fn owner(&self, group: &str, topic: &str) {
-        let mut assignment = Vec::new();
-        offsets::encode_assignment(
-            &mut assignment,
-            &Assignment {
-                version: 0,
-                partitions: vec![TopicPartitions {
-                    topic,
-                    partitions: vec![0],
-                }],
-                user_data: None,
-            },
-        );
-        let (mut k, mut v) = (Vec::new(), Vec::new());
-        offsets::encode_group_metadata_key(&mut k, group);
-        offsets::encode_group_metadata_value(
-            &mut v,
-            &GroupMetadataValue {
-                version: 3,
-                protocol_type: "consumer",
-                generation: 1,
-                protocol: Some("range"),
-                leader: Some("m1"),
-                current_state_timestamp: now_ms(),
-                members: vec![MemberMetadata {
-                    member_id: "m1",
-                    group_instance_id: None,
-                    client_id: "client-1",
-                    client_host: "/127.0.0.1",
-                    rebalance_timeout: 30000,
-                    session_timeout: 10000,
-                    subscription: &[],
-                    assignment: &assignment,
-                }],
-            },
+        let (k, v) = offsets::one_member_group_record(
+            group,
+            topic,
+            &[0],
+            "client-1",
+            "/127.0.0.1",
+            now_ms(),
         )
         .unwrap();
         self.write(group, k, Some(v)).await;
@@ -180,29 +150,7 @@ impl Kafka {
 
 /// The key and value of an offset commit of `group` on partition 0 of `topic`.
 pub fn commit_record(group: &str, topic: &str, offset: i64, timestamp: i64) -> (Vec<u8>, Vec<u8>) {
-    let (mut k, mut v) = (Vec::new(), Vec::new());
-    offsets::encode_offset_commit_key(
-        &mut k,
-        &OffsetCommitKey {
-            version: 1,
-            group,
-            topic,
-            partition: 0,
-        },
-    );
-    offsets::encode_offset_commit_value(
-        &mut v,
-        &OffsetCommitValue {
-            version: 3,
-            offset,
-            leader_epoch: 0,
-            metadata: "",
-            commit_timestamp: timestamp,
-            expire_timestamp: -1,
-        },
-    )
-    .unwrap();
-    (k, v)
+    offsets::commit_record(group, topic, 0, offset, timestamp).unwrap()
 }
 
 pub fn free_port() -> u16 {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use burrow_ingest::cluster::ClusterSettings;
-use burrow_kafka::offsets::{self, OffsetCommitKey, OffsetCommitValue};
+use burrow_kafka::offsets;
 use burrow_kafka::{ClientConfig, Compression, KafkaClient};
 use burrow_storage::Storage;
 
@@ -26,28 +26,7 @@ pub async fn commit_all(
     let now = burrow_core::now_ms();
     let records: Vec<(Option<Bytes>, Option<Bytes>)> = (0..TOPIC_PARTITIONS)
         .map(|partition| {
-            let (mut k, mut v) = (Vec::new(), Vec::new());
-            offsets::encode_offset_commit_key(
-                &mut k,
-                &OffsetCommitKey {
-                    version: 1,
-                    group,
-                    topic,
-                    partition,
-                },
-            );
-            offsets::encode_offset_commit_value(
-                &mut v,
-                &OffsetCommitValue {
-                    version: 3,
-                    offset,
-                    leader_epoch: 0,
-                    metadata: "",
-                    commit_timestamp: now,
-                    expire_timestamp: -1,
-                },
-            )
-            .unwrap();
+            let (k, v) = offsets::commit_record(group, topic, partition, offset, now).unwrap();
             (Some(Bytes::from(k)), Some(Bytes::from(v)))
         })
         .collect();

@@ -744,6 +744,88 @@ pub fn encode_group_metadata_value(
     Ok(())
 }
 
+/// The key and value a group coordinator appends today for one committed offset: key v1, value
+/// v3 (leader epoch 0, no metadata). For tests, benches, examples and tools that write
+/// `__consumer_offsets` as a broker would.
+pub fn commit_record(
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    commit_timestamp: i64,
+) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
+    let (mut key, mut value) = (Vec::new(), Vec::new());
+    encode_offset_commit_key(
+        &mut key,
+        &OffsetCommitKey {
+            version: 1,
+            group,
+            topic,
+            partition,
+        },
+    );
+    encode_offset_commit_value(
+        &mut value,
+        &OffsetCommitValue {
+            version: 3,
+            offset,
+            leader_epoch: 0,
+            metadata: "",
+            commit_timestamp,
+            expire_timestamp: -1,
+        },
+    )?;
+    Ok((key, value))
+}
+
+/// The key and value a group coordinator appends for a classic consumer group of one member
+/// (`m1`, generation 1, range assignor) owning `partitions` of `topic`: group metadata v3.
+pub fn one_member_group_record(
+    group: &str,
+    topic: &str,
+    partitions: &[i32],
+    client_id: &str,
+    client_host: &str,
+    now_ms: i64,
+) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
+    let mut assignment = Vec::new();
+    encode_assignment(
+        &mut assignment,
+        &Assignment {
+            version: 0,
+            partitions: vec![TopicPartitions {
+                topic,
+                partitions: partitions.to_vec(),
+            }],
+            user_data: None,
+        },
+    );
+    let (mut key, mut value) = (Vec::new(), Vec::new());
+    encode_group_metadata_key(&mut key, group);
+    encode_group_metadata_value(
+        &mut value,
+        &GroupMetadataValue {
+            version: 3,
+            protocol_type: "consumer",
+            generation: 1,
+            protocol: Some("range"),
+            leader: Some("m1"),
+            current_state_timestamp: now_ms,
+            members: vec![MemberMetadata {
+                member_id: "m1",
+                group_instance_id: None,
+                client_id,
+                client_host,
+                rebalance_timeout: 30000,
+                session_timeout: 10000,
+                subscription: &[],
+                assignment: &assignment,
+            }],
+        },
+    )?;
+    Ok((key, value))
+}
+
 /// Appends a `ConsumerProtocolAssignment`.
 pub fn encode_assignment(out: &mut Vec<u8>, assignment: &Assignment<'_>) {
     let mut w = Writer { out };
