@@ -13,6 +13,7 @@ mod broker;
 mod oidc;
 mod proxy;
 mod sasl_front;
+mod script;
 
 pub use broker::{BrokerKind, OwnBroker};
 pub use oidc::{OidcServer, OidcSettings};

@@ -4,9 +4,8 @@
 //! Killed on drop; `stop` and `start_again` take it down and up on the same port with the same
 //! key file.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
 use crate::service;
@@ -57,29 +56,14 @@ impl OidcServer {
         let python = service("BURROW_TEST_PYTHON")?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fronts/oidc.py");
         let st = &self.settings;
-        let mut child = Command::new(python)
-            .arg(script)
+        let mut cmd = Command::new(python);
+        cmd.arg(script)
             .arg(self.port.to_string())
             .arg(&self.key)
             .args([&st.client_id, &st.client_secret, &st.audience])
             .arg(st.lifetime_s.to_string())
-            .arg(&st.scope)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        assert!(
-            first.starts_with("listening"),
-            "the token endpoint did not start: {first:?}"
-        );
-        let sink = self.said.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
+            .arg(&st.scope);
+        let child = crate::script::start(&mut cmd, "token endpoint", self.said.clone());
         self.child = Some(child);
         Some(())
     }

@@ -3,8 +3,7 @@
 //! (botocore for MSK IAM, scramp for SCRAM; PLAIN is compared plainly), then passes everything
 //! to the broker behind it. Killed on drop.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
 use crate::service;
@@ -39,24 +38,8 @@ impl SaslFront {
         if let Some((cert, key)) = tls {
             cmd.arg("--cert").arg(cert).arg("--key").arg(key);
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        assert!(
-            first.starts_with("listening"),
-            "the SASL front did not start: {first:?}"
-        );
         let said = Arc::new(Mutex::new(Vec::new()));
-        let sink = said.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
+        let child = crate::script::start(&mut cmd, "SASL front", said.clone());
         Some(SaslFront { port, child, said })
     }
 
